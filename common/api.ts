@@ -1,0 +1,159 @@
+// The HTTP API's bodies (SPEC §9), typed once. Request bodies are zod schemas that the
+// server validates where they enter; responses are types the extension validates
+// with the matching schemas below where they enter it.
+import { z } from 'zod';
+import { appDefinitionsSchema, DEFINITION_FIELDS, type NormalizedSetting } from './definitions';
+import { SETTING_TYPES } from './values';
+
+export const API_PREFIX = '/api/v1';
+
+// ---- requests ---------------------------------------------------------------
+
+export const publishRequestSchema = z.strictObject({
+  // Shape is checked in two steps (400 for shape, 422 for rules), so this takes any JSON here
+  // and the publish route parses it with appDefinitionsSchema.
+  definitions: z.unknown(),
+  baseRevision: z.number().int().nonnegative().optional(),
+  dryRun: z.boolean().optional(),
+});
+export type PublishRequest = { definitions: z.input<typeof appDefinitionsSchema>; baseRevision?: number; dryRun?: boolean };
+
+export const valueChangeSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  value: z.string().nullable(),
+  baseVersion: z.number().int().nonnegative(),
+});
+export const patchValuesRequestSchema = z
+  .strictObject({ changes: z.array(valueChangeSchema).max(10_000) })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    for (const c of body.changes) {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', message: `setting "${c.name}" appears twice in one batch`, path: ['changes'] });
+      seen.add(c.name);
+    }
+  });
+export type ValueChange = z.infer<typeof valueChangeSchema>;
+export type PatchValuesRequest = z.infer<typeof patchValuesRequestSchema>;
+
+export const ROLES = ['admin', 'developer', 'operator', 'runtime'] as const;
+export type Role = (typeof ROLES)[number];
+export const scopeSchema = z.union([z.literal('*'), z.array(z.string().min(1).max(100)).max(1000)]);
+export type Scope = z.infer<typeof scopeSchema>;
+export const createTokenRequestSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  role: z.enum(ROLES),
+  apps: scopeSchema.optional(),
+  stages: scopeSchema.optional(),
+});
+export type CreateTokenRequest = z.infer<typeof createTokenRequestSchema>;
+
+// ---- responses --------------------------------------------------------------
+
+export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+export const stageSchema = z.object({ key: z.string(), name: z.string() });
+export type Stage = z.infer<typeof stageSchema>;
+export const stagesResponseSchema = z.object({ stages: z.array(stageSchema) });
+export type StagesResponse = z.infer<typeof stagesResponseSchema>;
+
+export const appSummarySchema = z.object({
+  key: z.string(),
+  name: z.string(),
+  revision: z.number(),
+  publishedAt: z.string().nullable(),
+});
+export type AppSummary = z.infer<typeof appSummarySchema>;
+export const appsResponseSchema = z.object({ apps: z.array(appSummarySchema) });
+export type AppsResponse = z.infer<typeof appsResponseSchema>;
+
+export const publishedSettingSchema = z.object({
+  name: z.string(),
+  type: z.enum(SETTING_TYPES),
+  description: z.string(),
+  defaultValue: z.string().nullable(),
+  isSecret: z.boolean(),
+});
+export const appResponseSchema = appSummarySchema.extend({
+  publishedBy: z.string().nullable(),
+  settings: z.array(publishedSettingSchema),
+});
+export type AppResponse = z.infer<typeof appResponseSchema>;
+// The compiler keeps the published definition and the normalized one identical.
+export type PublishedSetting = NormalizedSetting;
+
+export const DELETION_REASONS = ['removed', 'secret-to-non-secret', 'non-secret-to-secret', 'invalid-for-type'] as const;
+export type DeletionReason = (typeof DELETION_REASONS)[number];
+export const publishPlanSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.object({ name: z.string(), changes: z.array(z.enum(DEFINITION_FIELDS)) })),
+  deletions: z.array(z.object({ setting: z.string(), stage: z.string(), reason: z.enum(DELETION_REASONS) })),
+});
+export type PublishPlan = z.infer<typeof publishPlanSchema>;
+export const publishResponseSchema = z.object({
+  revision: z.number(),
+  changed: z.boolean(),
+  dryRun: z.boolean(),
+  plan: publishPlanSchema,
+});
+export type PublishResponse = z.infer<typeof publishResponseSchema>;
+
+export const stageSettingSchema = z.object({
+  name: z.string(),
+  type: z.enum(SETTING_TYPES),
+  description: z.string(),
+  isSecret: z.boolean(),
+  hasValue: z.boolean(),
+  /** The stage's value for a non-secret, "*****" for a secret that has one, null when none. */
+  value: z.string().nullable(),
+  defaultValue: z.string().nullable(),
+  /** true for a secret with no value in this stage. */
+  missing: z.boolean(),
+  version: z.number(),
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});
+export type StageSetting = z.infer<typeof stageSettingSchema>;
+export const stageSettingsResponseSchema = z.object({
+  app: z.string(),
+  stage: z.string(),
+  revision: z.number(),
+  settings: z.array(stageSettingSchema),
+});
+export type StageSettingsResponse = z.infer<typeof stageSettingsResponseSchema>;
+
+export const runtimeSettingsResponseSchema = z.object({
+  app: z.string(),
+  stage: z.string(),
+  revision: z.number(),
+  settings: z.record(z.string(), z.string().nullable()),
+});
+export type RuntimeSettingsResponse = z.infer<typeof runtimeSettingsResponseSchema>;
+
+export const tokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  apps: scopeSchema,
+  stages: scopeSchema,
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;
+export const createTokenResponseSchema = z.object({ id: z.string(), token: z.string() });
+export type CreateTokenResponse = z.infer<typeof createTokenResponseSchema>;
+
+// ---- errors (RFC 9457) --------------------------------------------------------
+
+export const problemSchema = z.looseObject({
+  type: z.string().optional(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string().optional(),
+  conflicts: z.array(z.string()).optional(),
+  errors: z.array(z.object({ name: z.string(), detail: z.string(), path: z.string().optional() })).optional(),
+  currentRevision: z.number().optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

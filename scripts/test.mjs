@@ -1,0 +1,69 @@
+// `npm test`: type-check, build, then every suite in order, each against real parts
+// (HTTP on loopback, SQLite files, Chromium, code-server). Prints one closing line
+// "N passed, N failed". Suites: node scripts/test.mjs [suite...] to run some.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules/.bin', name);
+const globTests = (dir) => {
+  const full = path.join(root, dir);
+  return fs.existsSync(full) ? fs.readdirSync(full).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(dir, f)) : [];
+};
+const nodeTest = (dir, extra = []) => {
+  const files = globTests(dir);
+  return files.length ? [bin('tsx'), '--test', '--test-concurrency=1', ...extra, ...files] : null;
+};
+
+const suites = {
+  typecheck: () => [bin('tsc'), '-p', 'tsconfig.json', '--noEmit'],
+  'typecheck-webview': () => [bin('tsc'), '-p', 'webview/tsconfig.json', '--noEmit'],
+  build: () => ['node', 'scripts/build.mjs'],
+  unit: () => nodeTest('test/unit'),
+  server: () => nodeTest('test/server'),
+  webview: () => nodeTest('test/webview'),
+  vscode: () => (fs.existsSync(path.join(root, 'dist/test/vscode/index.js')) ? ['node', 'scripts/run-vscode-tests.mjs', '.', 'dist/test/vscode/index.js'] : null),
+  ui: () => nodeTest('test/ui'),
+  reliability: () => nodeTest('test/reliability'),
+};
+
+const only = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+for (const [name, make] of Object.entries(suites)) {
+  if (only.length && !only.includes(name)) continue;
+  const cmd = make();
+  if (!cmd) {
+    console.log(`\n=== ${name}: nothing to run`);
+    continue;
+  }
+  console.log(`\n=== ${name}: ${cmd.map((c) => path.relative(root, c) || c).join(' ')}`);
+  const started = Date.now();
+  const { code, out } = await new Promise((resolve) => {
+    const child = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => process.stderr.write(d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+  // Counts from node's test runner (TAP "# pass N" or spec "ℹ pass N") and mocha ("N passing").
+  const count = (re) => [...out.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  let p = count(/^(?:# |ℹ )pass (\d+)$/gm) + count(/^\s*(\d+) passing/gm);
+  let f = count(/^(?:# |ℹ )fail (\d+)$/gm) + count(/^\s*(\d+) failing/gm);
+  if (code !== 0 && f === 0) f = 1; // a step that failed without counting (type errors, build, crash)
+  passed += p;
+  failed += f;
+  if (code !== 0) failures.push(name);
+  console.log(`=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (failures.length) console.log(`\nfailed suites: ${failures.join(', ')}`);
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,116 @@
+// The portal server as an Express 5 app, built from its dependencies and apart from
+// `listen`, so tests start it on port 0. One error handler turns every error into
+// problem details; no route has its own try/catch (Express 5 forwards rejections).
+import express, { type ErrorRequestHandler, type Request } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { API_PREFIX, PROBLEM_CONTENT_TYPE, type HealthResponse, type Problem, type StagesResponse } from '../common/api';
+import { authenticate, FailedAuthLimiter, allowRoles, actorOf } from './auth';
+import { DecryptionError } from './crypto/envelope';
+import { HttpProblem, notFound } from './errors';
+import { jsonBody } from './http/body';
+import { openApiDocument } from './openapi';
+import { adminRouter } from './routes/admin';
+import { appsRouter } from './routes/apps';
+import { runtimeRouter } from './routes/runtime';
+import type { Store } from './store/store';
+
+export interface AppDeps {
+  store: Store;
+  logger: Logger;
+  version: string;
+  limiter?: FailedAuthLimiter;
+}
+
+/** Names from the URL for the audit record of a refusal (never a value: values travel in bodies). */
+function routeNames(req: Request): { app: string | null; stage: string | null } {
+  const m = /^\/api\/v1\/apps\/([^/]+)(?:\/stages\/([^/]+))?/.exec(req.path);
+  const decode = (s: string | undefined) => {
+    if (s === undefined) return null;
+    try {
+      return decodeURIComponent(s).slice(0, 100);
+    } catch {
+      return s.slice(0, 100);
+    }
+  };
+  return { app: decode(m?.[1]), stage: decode(m?.[2]) };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { store, logger, version } = deps;
+  const limiter = deps.limiter ?? new FailedAuthLimiter();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  app.use(helmet());
+
+  // One line per request: method, path, status, duration, token id. Never a body, header or query.
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info({ method: req.method, path: req.path.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: req.token?.id }, 'request');
+    });
+    next();
+  });
+
+  const v1 = express.Router();
+  v1.get('/health', (_req, res) => {
+    const body: HealthResponse = { status: 'ok', version };
+    res.json(body);
+  });
+  const openapi = openApiDocument(version);
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  v1.use(authenticate(store, limiter));
+  v1.use(jsonBody);
+  v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
+    const body: StagesResponse = { stages: store.stages };
+    res.json(body);
+  });
+  v1.use(appsRouter(store));
+  v1.use(adminRouter(store));
+  v1.use(runtimeRouter(store));
+  app.use(API_PREFIX, v1);
+
+  app.use((req) => {
+    throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}; see ${API_PREFIX}/openapi.json`);
+  });
+
+  const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    let problem: Problem;
+    if (err instanceof HttpProblem) {
+      problem = { type: 'about:blank', title: err.title, status: err.status, detail: err.detail, ...err.extras };
+    } else if (err instanceof DecryptionError) {
+      // Loud: a failed decryption means tampering, a wrong key or corruption.
+      logger.error({ path: req.path, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
+      problem = { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'a stored secret could not be decrypted; the operator must check the store and the master key (see the server log)' };
+    } else {
+      const e = err as { code?: string; name?: string; message?: string };
+      logger.error({ path: req.path, err: { name: e?.name, code: e?.code } }, 'unexpected error');
+      problem =
+        e?.code === 'SQLITE_BUSY'
+          ? { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the store is busy; try again' }
+          : { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'an unexpected error occurred; see the server log' };
+    }
+    // Every refusal of a signed-in request is recorded once (failed sign-ins are aggregated in auth).
+    if (req.token && problem.status >= 400 && problem.status < 500) {
+      try {
+        store.recordRefusal(actorOf(req), {
+          action: 'request.refused',
+          outcome: problem.status === 403 ? 'denied' : 'refused',
+          ...routeNames(req),
+          detail: { status: problem.status, method: req.method, route: req.path.slice(0, 200) },
+        });
+      } catch (auditErr) {
+        logger.error({ err: { name: (auditErr as Error).name } }, 'could not write the audit record of a refused request');
+      }
+    }
+    if (res.headersSent) return;
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).set('Cache-Control', 'no-store').send(JSON.stringify(problem));
+  };
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,115 @@
+// Who may do what (SPEC §6). Deny by default: every route names the roles it allows,
+// and scope is checked before existence so a 403 never reveals whether a name exists.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Role, Scope } from '../common/api';
+import type { AuditActor } from './audit/chain';
+import { forbidden, tooManyRequests, unauthorized } from './errors';
+import type { Store, TokenRecord } from './store/store';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    token?: TokenRecord;
+  }
+}
+
+export function inScope(scope: Scope, name: string): boolean {
+  return scope === '*' || scope.includes(name);
+}
+
+export function actorOf(req: Request): AuditActor {
+  return { tokenId: req.token?.id ?? null, tokenName: req.token?.name ?? null, client: clientOf(req) };
+}
+
+function clientOf(req: Request): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * Failed authentications per client, in fixed windows. Past the limit a client gets 429
+ * until the window ends. The audit gets one aggregated record per client per window,
+ * so nobody can grow the store without a token.
+ */
+export class FailedAuthLimiter {
+  private readonly windows = new Map<string, { start: number; failures: number; recorded: boolean }>();
+  constructor(
+    private readonly limit = 20,
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+    private readonly maxClients = 10_000,
+  ) {}
+
+  private window(client: string) {
+    const t = this.now();
+    let w = this.windows.get(client);
+    if (!w || t - w.start >= this.windowMs) {
+      if (!w && this.windows.size >= this.maxClients) this.prune(t);
+      // Too many distinct clients: they share one bucket rather than growing memory.
+      const key = this.windows.size >= this.maxClients ? '*' : client;
+      w = { start: t, failures: 0, recorded: false };
+      this.windows.set(key, w);
+    }
+    return w;
+  }
+
+  private prune(t: number) {
+    for (const [k, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(k);
+  }
+
+  isBlocked(client: string): boolean {
+    const w = this.windows.get(client);
+    return !!w && this.now() - w.start < this.windowMs && w.failures >= this.limit;
+  }
+
+  /** Counts a failure; returns true when this failure should be written to the audit log. */
+  fail(client: string): { record: boolean; failures: number } {
+    const w = this.window(client);
+    w.failures++;
+    const record = !w.recorded;
+    w.recorded = true;
+    return { record, failures: w.failures };
+  }
+}
+
+/** Resolves the bearer token; 401 without a valid one, 429 after too many failures. */
+export function authenticate(store: Store, limiter: FailedAuthLimiter): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const client = clientOf(req);
+    if (limiter.isBlocked(client)) {
+      return next(tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token'));
+    }
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
+    const token = match ? store.findToken(match[1]!) : null;
+    if (!token) {
+      const { record, failures } = limiter.fail(client);
+      if (record) {
+        store.recordRefusal(
+          { tokenId: null, tokenName: null, client },
+          { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
+        );
+      }
+      return next(unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create'));
+    }
+    req.token = token;
+    next();
+  };
+}
+
+/** Allows only the given roles (deny by default). */
+export function allowRoles(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const role = req.token?.role;
+    if (!role || !roles.includes(role)) return next(forbidden(`a ${role ?? 'missing'} token may not do this; it needs one of: ${roles.join(', ')}`));
+    next();
+  };
+}
+
+/** Checks the token's app and stage scopes against the route's :app and :stage. */
+export const requireScope: RequestHandler = (req, _res, next) => {
+  const token = req.token!;
+  const app = req.params.app as string | undefined;
+  const stage = req.params.stage as string | undefined;
+  if (app !== undefined && !inScope(token.apps, app)) return next(forbidden(`this token's scope does not include app "${app}"`));
+  if (stage !== undefined && !inScope(token.stages, stage)) return next(forbidden(`this token's scope does not include stage "${stage}"`));
+  next();
+};

@@ -1,0 +1,59 @@
+// Tokens (SPEC §6) and the audit log (SPEC §7).
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { createTokenRequestSchema, type CreateTokenRequest, type CreateTokenResponse } from '../../common/api';
+import { actorOf, allowRoles, requireScope } from '../auth';
+import { badRequest, unprocessable } from '../errors';
+import { validateBody } from '../http/body';
+import type { Store } from '../store/store';
+
+const pageSchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(1).optional(),
+});
+
+function page(req: Request) {
+  const parsed = pageSchema.safeParse(req.query);
+  if (!parsed.success) throw badRequest('query parameters: limit is 1-1000, before is an event id');
+  return parsed.data;
+}
+
+export function adminRouter(store: Store): Router {
+  const r = Router();
+
+  r.post('/tokens', allowRoles('admin'), validateBody(createTokenRequestSchema), (req, res) => {
+    const body = req.body as CreateTokenRequest;
+    const apps = body.apps ?? '*';
+    const stages = body.stages ?? '*';
+    if (body.role === 'runtime' && (!Array.isArray(apps) || apps.length !== 1 || !Array.isArray(stages) || stages.length !== 1)) {
+      throw unprocessable('a runtime token reads exactly one app in exactly one stage: give apps: ["<app>"] and stages: ["<stage>"]');
+    }
+    const unknownStages = Array.isArray(stages) ? stages.filter((s) => !store.hasStage(s)) : [];
+    if (unknownStages.length > 0) throw unprocessable(`unknown stage(s) ${unknownStages.join(', ')}; the stages are ${store.stageKeys().join(', ')}`);
+    const created: CreateTokenResponse = store.createToken({ name: body.name, role: body.role, apps, stages }, actorOf(req));
+    res.status(201).json(created);
+  });
+
+  r.get('/tokens', allowRoles('admin'), (_req, res) => {
+    res.json({ tokens: store.listTokens() });
+  });
+
+  r.delete('/tokens/:id', allowRoles('admin'), (req: Request<{ id: string }>, res) => {
+    store.revokeToken(req.params.id, actorOf(req));
+    res.status(204).end();
+  });
+
+  r.get('/audit/verify', allowRoles('admin'), (_req, res) => {
+    res.json(store.verifyAudit());
+  });
+
+  r.get('/audit', allowRoles('admin'), (req, res) => {
+    res.json({ events: store.listAudit(page(req)) });
+  });
+
+  r.get('/apps/:app/audit', allowRoles('admin', 'developer'), requireScope, (req: Request<{ app: string }>, res) => {
+    res.json({ events: store.listAudit({ ...page(req), app: req.params.app }) });
+  });
+
+  return r;
+}

@@ -1,0 +1,78 @@
+// Apps, publish (SPEC §3) and per-stage values (SPEC §4).
+import { Router, type Request } from 'express';
+import {
+  patchValuesRequestSchema,
+  publishRequestSchema,
+  type PatchValuesRequest,
+  type PublishResponse,
+  type StageSettingsResponse,
+  type AppsResponse,
+  type AppResponse,
+} from '../../common/api';
+import { appDefinitionsSchema, normalizeDefinitions, ruleProblems, type DefinitionProblem } from '../../common/definitions';
+import { actorOf, allowRoles, inScope, requireScope } from '../auth';
+import { badRequest, unprocessable } from '../errors';
+import { describeShapeIssue, validateBody } from '../http/body';
+import type { Store } from '../store/store';
+
+const PEOPLE = ['admin', 'developer', 'operator'] as const;
+
+function problemName(doc: { settings: Array<{ name: string }> }, p: DefinitionProblem): string {
+  const [first, index] = p.path;
+  if (first === 'settings' && typeof index === 'number') return doc.settings[index]?.name ?? `settings[${index}]`;
+  return p.path.join('.') || 'definitions';
+}
+
+export function appsRouter(store: Store): Router {
+  const r = Router();
+
+  r.get('/apps', allowRoles(...PEOPLE), (req, res) => {
+    const token = req.token!;
+    const body: AppsResponse = { apps: store.listApps().filter((a) => inScope(token.apps, a.key)) };
+    res.json(body);
+  });
+
+  r.get('/apps/:app', allowRoles(...PEOPLE), requireScope, (req: Request<{ app: string }>, res) => {
+    const body: AppResponse = store.getApp(req.params.app);
+    res.json(body);
+  });
+
+  r.post('/apps/:app/publish', allowRoles('admin', 'developer'), requireScope, validateBody(publishRequestSchema), (req: Request<{ app: string }>, res) => {
+    const body = req.body as { definitions: unknown; baseRevision?: number; dryRun?: boolean };
+    const shape = appDefinitionsSchema.safeParse(body.definitions);
+    if (!shape.success) {
+      const detail = shape.error.issues.slice(0, 5).map((i) => describeShapeIssue({ ...i, path: ['definitions', ...i.path] })).join('; ');
+      throw badRequest(`the definitions do not have the expected shape: ${detail}`);
+    }
+    const doc = shape.data;
+    if (doc.app.key !== req.params.app) {
+      throw unprocessable(`the definitions are for app "${doc.app.key}" but were sent to "${req.params.app}"; publish to /apps/${doc.app.key}/publish`);
+    }
+    const problems = ruleProblems(doc);
+    if (problems.length > 0) {
+      throw unprocessable(`the definitions break ${problems.length} rule(s); fix them and publish again`, {
+        errors: problems.map((p) => ({ name: problemName(doc, p), detail: p.message, path: p.path.join('.') })),
+      });
+    }
+    const result: PublishResponse = store.publish(normalizeDefinitions(doc), { baseRevision: body.baseRevision, dryRun: body.dryRun }, actorOf(req));
+    res.json(result);
+  });
+
+  const values = Router({ mergeParams: true });
+  values.use(allowRoles(...PEOPLE), requireScope, (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  values.get('/', (req: Request<{ app: string; stage: string }>, res) => {
+    const body: StageSettingsResponse = store.readStage(req.params.app, req.params.stage);
+    res.json(body);
+  });
+  values.patch('/', validateBody(patchValuesRequestSchema), (req: Request<{ app: string; stage: string }>, res) => {
+    const { changes } = req.body as PatchValuesRequest;
+    const body: StageSettingsResponse = store.patchStage(req.params.app, req.params.stage, changes, actorOf(req));
+    res.json(body);
+  });
+  r.use('/apps/:app/stages/:stage/settings', values);
+
+  return r;
+}

@@ -1,0 +1,564 @@
+// The portal store on SQLite (better-sqlite3). Every change and its audit record are
+// written in one transaction: if the record cannot be written, the change does not happen.
+import Database from 'better-sqlite3';
+import { createHash, randomBytes } from 'node:crypto';
+import type { NormalizedDefinitions, NormalizedSetting } from '../../common/definitions';
+import type {
+  AppResponse,
+  AppSummary,
+  PublishResponse,
+  Role,
+  Scope,
+  Stage,
+  StageSetting,
+  StageSettingsResponse,
+  TokenInfo,
+  ValueChange,
+} from '../../common/api';
+import { checkValue, SECRET_MASK } from '../../common/values';
+import { GENESIS_MAC, recordMac, type AuditActor, type AuditEntry, type AuditRecord } from '../audit/chain';
+import { masterKeyId, newKey, open, seal, unwrapKey, valueAad, wrapKey, blobKeyId } from '../crypto/envelope';
+import { conflict, notFound, unprocessable } from '../errors';
+import { computePlan, type StoredValueRef } from '../services/publishPlan';
+import { MIGRATIONS } from './schema';
+
+export interface StoreOptions {
+  file: string;
+  masterKey: Buffer;
+  /** A key to try when masterKey does not match: the pending key of an interrupted rotation. */
+  alternateMasterKey?: Buffer;
+  stages: Stage[];
+  clock?: () => Date;
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  apps: Scope;
+  stages: Scope;
+}
+
+interface ValueRow {
+  app_key: string;
+  stage: string;
+  name: string;
+  version: number;
+  plain: string | null;
+  secret: Buffer | null;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: string;
+  token_id: string | null;
+  token_name: string | null;
+  client: string | null;
+  action: string;
+  outcome: string;
+  app: string | null;
+  stage: string | null;
+  setting: string | null;
+  revision: number | null;
+  version: number | null;
+  detail: string | null;
+  mac: string;
+}
+
+export class MasterKeyMismatchError extends Error {}
+
+export const TOKEN_PREFIX = 'odcp_';
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly stages: Stage[];
+  private readonly clock: () => Date;
+  private readonly dataKeys = new Map<number, Buffer>();
+  private activeDataKeyId = 0;
+  private auditKey: Buffer = Buffer.alloc(0);
+  /** true when this open created the store (first start). */
+  readonly created: boolean;
+  /** true when the store was opened with alternateMasterKey. */
+  usedAlternateKey = false;
+
+  constructor(opts: StoreOptions) {
+    this.stages = opts.stages;
+    this.clock = opts.clock ?? (() => new Date());
+    this.db = new Database(opts.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    // Deleted content is overwritten, not left in free pages (SPEC §5).
+    this.db.pragma('secure_delete = ON');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    this.created = version === 0;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+    const stored = this.meta('master_key_id');
+    if (stored !== null && opts.alternateMasterKey && stored !== masterKeyId(opts.masterKey) && stored === masterKeyId(opts.alternateMasterKey)) {
+      this.usedAlternateKey = true;
+      this.loadKeys(opts.alternateMasterKey);
+    } else {
+      this.loadKeys(opts.masterKey);
+    }
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  // ---- keys -------------------------------------------------------------------
+
+  private loadKeys(masterKey: Buffer) {
+    const id = masterKeyId(masterKey);
+    const stored = this.meta('master_key_id');
+    if (stored === null) {
+      this.db.transaction(() => {
+        this.setMeta('master_key_id', id);
+        const at = this.now();
+        for (const purpose of ['data', 'audit'] as const) {
+          const info = this.db.prepare('INSERT INTO wrapped_keys (purpose, wrapped, created_at) VALUES (?, ?, ?)').run(purpose, Buffer.alloc(0), at);
+          const keyId = Number(info.lastInsertRowid);
+          this.db.prepare('UPDATE wrapped_keys SET wrapped = ? WHERE id = ?').run(wrapKey(masterKey, keyId, newKey()), keyId);
+        }
+      })();
+    } else if (stored !== id) {
+      throw new MasterKeyMismatchError('the master key does not match this store (wrong PORTAL_MASTER_KEY, keychain entry or key file?)');
+    }
+    const rows = this.db.prepare('SELECT id, purpose, wrapped FROM wrapped_keys ORDER BY id').all() as Array<{ id: number; purpose: string; wrapped: Buffer }>;
+    for (const row of rows) {
+      const key = unwrapKey(masterKey, row.id, row.wrapped);
+      if (row.purpose === 'audit') this.auditKey = key;
+      else {
+        this.dataKeys.set(row.id, key);
+        this.activeDataKeyId = row.id;
+      }
+    }
+  }
+
+  /** Re-wraps every key under `newMasterKey` in one transaction; values are untouched. */
+  rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor): number {
+    return this.db.transaction(() => {
+      if (this.meta('master_key_id') !== masterKeyId(oldMasterKey)) throw new MasterKeyMismatchError('the current master key does not match this store');
+      const rows = this.db.prepare('SELECT id, wrapped FROM wrapped_keys').all() as Array<{ id: number; wrapped: Buffer }>;
+      const update = this.db.prepare('UPDATE wrapped_keys SET wrapped = ? WHERE id = ?');
+      for (const row of rows) update.run(wrapKey(newMasterKey, row.id, unwrapKey(oldMasterKey, row.id, row.wrapped)), row.id);
+      this.setMeta('master_key_id', masterKeyId(newMasterKey));
+      this.appendAudit(actor, { action: 'key.rotate', outcome: 'ok', detail: { keysRewrapped: rows.length } });
+      return rows.length;
+    })();
+  }
+
+  /** Whether a key is the one this store's keys are wrapped under. */
+  matchesMasterKey(key: Buffer): boolean {
+    return this.meta('master_key_id') === masterKeyId(key);
+  }
+
+  private meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string) {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  private sealValue(app: string, stage: string, name: string, version: number, value: string): Buffer {
+    const key = this.dataKeys.get(this.activeDataKeyId)!;
+    return seal(this.activeDataKeyId, key, value, valueAad(app, stage, name, version));
+  }
+
+  /** Decrypts a stored secret; a failure throws DecryptionError (a loud 500), never garbage. */
+  openValue(row: Pick<ValueRow, 'app_key' | 'stage' | 'name' | 'version' | 'secret'>): string {
+    const blob = row.secret!;
+    const key = this.dataKeys.get(blobKeyId(blob));
+    if (!key) throw new Error('decryption failed: the ciphertext names an unknown data key');
+    return open(key, blob, valueAad(row.app_key, row.stage, row.name, row.version));
+  }
+
+  /**
+   * Moves the WAL's content into the database and empties the WAL, so a deleted
+   * value's old page images do not linger there (secure_delete handles free pages).
+   */
+  private scrubWal() {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close() {
+    this.db.close();
+  }
+
+  // ---- apps and publish --------------------------------------------------------
+
+  stageKeys(): string[] {
+    return this.stages.map((s) => s.key);
+  }
+
+  hasStage(stage: string): boolean {
+    return this.stages.some((s) => s.key === stage);
+  }
+
+  listApps(): AppSummary[] {
+    const rows = this.db.prepare('SELECT key, name, revision, published_at FROM apps ORDER BY key').all() as Array<{
+      key: string;
+      name: string;
+      revision: number;
+      published_at: string;
+    }>;
+    return rows.map((r) => ({ key: r.key, name: r.name, revision: r.revision, publishedAt: r.published_at }));
+  }
+
+  private currentDefinitions(app: string): { name: string; revision: number; publishedAt: string; publishedBy: string | null; settings: NormalizedSetting[] } | null {
+    const row = this.db
+      .prepare(
+        `SELECT a.name, a.revision, a.published_at, a.published_by, r.definitions FROM apps a
+         JOIN revisions r ON r.app_key = a.key AND r.revision = a.revision WHERE a.key = ?`,
+      )
+      .get(app) as { name: string; revision: number; published_at: string; published_by: string | null; definitions: string } | undefined;
+    if (!row) return null;
+    const defs = JSON.parse(row.definitions) as NormalizedDefinitions;
+    return { name: row.name, revision: row.revision, publishedAt: row.published_at, publishedBy: row.published_by, settings: defs.settings };
+  }
+
+  getApp(app: string): AppResponse {
+    const current = this.currentDefinitions(app);
+    if (!current) throw notFound(`app "${app}" has not been published; publish it from VS Code first`);
+    return {
+      key: app,
+      name: current.name,
+      revision: current.revision,
+      publishedAt: current.publishedAt,
+      publishedBy: current.publishedBy,
+      settings: current.settings,
+    };
+  }
+
+  publish(next: NormalizedDefinitions, opts: { baseRevision?: number; dryRun?: boolean }, actor: AuditActor): PublishResponse {
+    const app = next.app.key;
+    const run = () => {
+      const current = this.currentDefinitions(app);
+      const revision = current?.revision ?? 0;
+      if (opts.baseRevision !== undefined && opts.baseRevision !== revision) {
+        throw conflict(
+          `app "${app}" is at revision ${revision}, not ${opts.baseRevision}: someone else published meanwhile; plan again and review the changes`,
+          { currentRevision: revision },
+        );
+      }
+      const rows = this.db.prepare('SELECT * FROM stage_values WHERE app_key = ? AND (plain IS NOT NULL OR secret IS NOT NULL)').all(app) as ValueRow[];
+      const known = new Set(this.stageKeys());
+      const refs: Array<StoredValueRef & { row: ValueRow }> = rows
+        .filter((r) => known.has(r.stage))
+        .map((row) => ({ stage: row.stage, name: row.name, row, read: () => (row.secret ? this.openValue(row) : row.plain!) }));
+      const { plan, changed } = computePlan(current && { name: current.name, settings: current.settings }, next, refs, this.stageKeys());
+      if (opts.dryRun || !changed) return { revision, changed, dryRun: !!opts.dryRun, plan };
+
+      const at = this.now();
+      const newRevision = revision + 1;
+      const by = actor.tokenName;
+      this.db
+        .prepare(
+          `INSERT INTO apps (key, name, revision, published_at, published_by) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET name = excluded.name, revision = excluded.revision,
+             published_at = excluded.published_at, published_by = excluded.published_by`,
+        )
+        .run(app, next.app.name, newRevision, at, by);
+      this.db.prepare('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, JSON.stringify(next), at, by);
+      // A deletion is a write: the pair's version moves on and its value is gone.
+      const del = this.db.prepare(
+        'UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ? WHERE app_key = ? AND stage = ? AND name = ?',
+      );
+      for (const d of plan.deletions) del.run(at, by, app, d.stage, d.setting);
+      this.appendAudit(actor, {
+        action: 'app.publish',
+        outcome: 'ok',
+        app,
+        revision: newRevision,
+        detail: {
+          added: plan.added,
+          removed: plan.removed,
+          changed: plan.changed.map((c) => `${c.name}:${c.changes.join('+')}`),
+          deletions: plan.deletions.map((d) => `${d.setting}@${d.stage}:${d.reason}`),
+        },
+      });
+      return { revision: newRevision, changed: true, dryRun: false, plan };
+    };
+    const result = this.db.transaction(run).immediate();
+    if (!result.dryRun && result.plan.deletions.length > 0) this.scrubWal();
+    return result;
+  }
+
+  // ---- stage values --------------------------------------------------------------
+
+  private valueRows(app: string, stage: string): Map<string, ValueRow> {
+    const rows = this.db.prepare('SELECT * FROM stage_values WHERE app_key = ? AND stage = ?').all(app, stage) as ValueRow[];
+    return new Map(rows.map((r) => [r.name, r]));
+  }
+
+  private requireStage(stage: string) {
+    if (!this.hasStage(stage)) throw notFound(`stage "${stage}" does not exist; the stages are ${this.stageKeys().join(', ')}`);
+  }
+
+  readStage(app: string, stage: string): StageSettingsResponse {
+    this.requireStage(stage);
+    const current = this.getApp(app);
+    const values = this.valueRows(app, stage);
+    const settings: StageSetting[] = current.settings.map((s) => {
+      const row = values.get(s.name);
+      const hasValue = !!row && (row.plain !== null || row.secret !== null);
+      return {
+        name: s.name,
+        type: s.type,
+        description: s.description,
+        isSecret: s.isSecret,
+        hasValue,
+        value: hasValue ? (s.isSecret ? SECRET_MASK : row!.plain) : null,
+        defaultValue: s.isSecret ? null : s.defaultValue,
+        missing: s.isSecret && !hasValue,
+        version: row?.version ?? 0,
+        updatedAt: row?.updated_at ?? null,
+        updatedBy: row?.updated_by ?? null,
+      };
+    });
+    return { app, stage, revision: current.revision, settings };
+  }
+
+  /** Applies a batch all or nothing: unknown setting 404, stale version 409, invalid value 422. */
+  patchStage(app: string, stage: string, changes: ValueChange[], actor: AuditActor): StageSettingsResponse {
+    this.requireStage(stage);
+    let scrub = false;
+    this.db
+      .transaction(() => {
+        const current = this.getApp(app);
+        const defs = new Map(current.settings.map((s) => [s.name, s]));
+        const unknown = changes.filter((c) => !defs.has(c.name)).map((c) => c.name);
+        if (unknown.length > 0) throw notFound(`no setting named ${unknown.map((n) => `"${n}"`).join(', ')} in app "${app}" (names match exactly, case included)`);
+        const values = this.valueRows(app, stage);
+        const conflicts = changes.filter((c) => (values.get(c.name)?.version ?? 0) !== c.baseVersion).map((c) => c.name);
+        if (conflicts.length > 0) {
+          throw conflict(`someone else changed ${conflicts.join(', ')} in ${stage} since you loaded it; reload and apply your edit again`, { conflicts });
+        }
+        const errors: Array<{ name: string; detail: string }> = [];
+        for (const c of changes) {
+          const def = defs.get(c.name)!;
+          const problem = c.value === null ? undefined : checkValue(def.type, c.value, def.isSecret);
+          if (problem) errors.push({ name: c.name, detail: `${c.name} ${problem}` });
+        }
+        if (errors.length > 0) throw unprocessable(`${errors.length} value(s) are not valid for their type; nothing was saved`, { errors });
+
+        const at = this.now();
+        const by = actor.tokenName;
+        const upsert = this.db.prepare(
+          `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (app_key, stage, name) DO UPDATE SET version = excluded.version, plain = excluded.plain,
+             secret = excluded.secret, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+        );
+        for (const c of changes) {
+          const def = defs.get(c.name)!;
+          const before = values.get(c.name);
+          const hadValue = !!before && (before.plain !== null || before.secret !== null);
+          const version = c.baseVersion + 1;
+          const secret = def.isSecret && c.value !== null ? this.sealValue(app, stage, c.name, version, c.value) : null;
+          const plain = !def.isSecret ? c.value : null;
+          upsert.run(app, stage, c.name, version, plain, secret, at, by);
+          if (hadValue) scrub = true;
+          const action = c.value === null ? 'value.clear' : hadValue ? 'value.replace' : 'value.set';
+          this.appendAudit(actor, { action, outcome: 'ok', app, stage, setting: c.name, revision: current.revision, version, detail: { isSecret: def.isSecret } });
+        }
+      })
+      .immediate();
+    if (scrub) this.scrubWal();
+    return this.readStage(app, stage);
+  }
+
+  /** The decrypted effective settings, for the runtime identity only. */
+  runtimeSettings(app: string, stage: string): { revision: number; settings: Record<string, string | null>; etag: string } {
+    this.requireStage(stage);
+    const current = this.getApp(app);
+    const values = this.valueRows(app, stage);
+    const settings: Record<string, string | null> = Object.create(null);
+    const versions = createHash('sha256').update(`${app}\n${stage}\n${current.revision}`);
+    for (const s of current.settings) {
+      const row = values.get(s.name);
+      versions.update(`\n${s.name}:${row?.version ?? 0}`);
+      let value: string | null = null;
+      if (row?.secret) value = this.openValue(row);
+      else if (row?.plain != null) value = row.plain;
+      else if (!s.isSecret) value = s.defaultValue;
+      settings[s.name] = value;
+    }
+    // Derived from the revision and the value versions, never from the values.
+    const etag = `"r${current.revision}-${versions.digest('base64url').slice(0, 22)}"`;
+    return { revision: current.revision, settings: { ...settings }, etag };
+  }
+
+  // ---- tokens ------------------------------------------------------------------------
+
+  createToken(input: { name: string; role: Role; apps: Scope; stages: Scope }, actor: AuditActor): { id: string; token: string } {
+    const id = `tok_${randomBytes(8).toString('hex')}`;
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, input.name, input.role, JSON.stringify(input.apps), JSON.stringify(input.stages), hashToken(token), this.now());
+      this.appendAudit(actor, { action: 'token.create', outcome: 'ok', detail: { id, name: input.name, role: input.role } });
+    })();
+    return { id, token };
+  }
+
+  findToken(token: string): TokenRecord | null {
+    const row = this.db.prepare('SELECT id, name, role, apps, stages FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hashToken(token)) as
+      | { id: string; name: string; role: Role; apps: string; stages: string }
+      | undefined;
+    if (!row) return null;
+    return { id: row.id, name: row.name, role: row.role, apps: JSON.parse(row.apps) as Scope, stages: JSON.parse(row.stages) as Scope };
+  }
+
+  listTokens(): TokenInfo[] {
+    const rows = this.db.prepare('SELECT id, name, role, apps, stages, created_at, revoked_at FROM tokens ORDER BY created_at, id').all() as Array<{
+      id: string;
+      name: string;
+      role: Role;
+      apps: string;
+      stages: string;
+      created_at: string;
+      revoked_at: string | null;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      apps: JSON.parse(r.apps) as Scope,
+      stages: JSON.parse(r.stages) as Scope,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
+  }
+
+  countTokens(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
+  }
+
+  revokeToken(id: string, actor: AuditActor): void {
+    this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT role, revoked_at FROM tokens WHERE id = ?').get(id) as { role: Role; revoked_at: string | null } | undefined;
+        if (!row || row.revoked_at) throw notFound(`no active token with id "${id}"; list them with GET /api/v1/tokens`);
+        if (row.role === 'admin') {
+          const admins = (this.db.prepare("SELECT count(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL").get() as { n: number }).n;
+          if (admins <= 1) throw conflict('this is the last admin token; create another admin token before revoking it');
+        }
+        this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(this.now(), id);
+        this.appendAudit(actor, { action: 'token.revoke', outcome: 'ok', detail: { id } });
+      })
+      .immediate();
+  }
+
+  // ---- audit -------------------------------------------------------------------------
+
+  /** Appends one record to the chain; call inside the transaction of the change it records. */
+  appendAudit(actor: AuditActor, entry: AuditEntry): AuditRecord {
+    const last = this.db.prepare('SELECT id, mac FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; mac: string } | undefined;
+    const record: AuditRecord = {
+      id: (last?.id ?? 0) + 1,
+      at: this.now(),
+      tokenId: actor.tokenId,
+      tokenName: actor.tokenName,
+      client: actor.client ?? null,
+      action: entry.action,
+      outcome: entry.outcome,
+      app: entry.app ?? null,
+      stage: entry.stage ?? null,
+      setting: entry.setting ?? null,
+      revision: entry.revision ?? null,
+      version: entry.version ?? null,
+      detail: entry.detail ?? null,
+    };
+    const mac = recordMac(this.auditKey, last?.mac ?? GENESIS_MAC, record);
+    this.db
+      .prepare(
+        `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.id,
+        record.at,
+        record.tokenId,
+        record.tokenName,
+        record.client,
+        record.action,
+        record.outcome,
+        record.app,
+        record.stage,
+        record.setting,
+        record.revision,
+        record.version,
+        record.detail === null ? null : JSON.stringify(record.detail),
+        mac,
+      );
+    return record;
+  }
+
+  /** Records a refusal in its own transaction. */
+  recordRefusal(actor: AuditActor, entry: AuditEntry): void {
+    this.db.transaction(() => this.appendAudit(actor, entry)).immediate();
+  }
+
+  private toRecord(r: AuditRow): AuditRecord {
+    return {
+      id: r.id,
+      at: r.at,
+      tokenId: r.token_id,
+      tokenName: r.token_name,
+      client: r.client,
+      action: r.action,
+      outcome: r.outcome as AuditRecord['outcome'],
+      app: r.app,
+      stage: r.stage,
+      setting: r.setting,
+      revision: r.revision,
+      version: r.version,
+      detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+    };
+  }
+
+  listAudit(opts: { app?: string; limit: number; before?: number }): AuditRecord[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (opts.app !== undefined) {
+      where.push('app = ?');
+      args.push(opts.app);
+    }
+    if (opts.before !== undefined) {
+      where.push('id < ?');
+      args.push(opts.before);
+    }
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, opts.limit) as AuditRow[];
+    return rows.map((r) => this.toRecord(r));
+  }
+
+  /** Walks the chain; the first record whose MAC or position does not match is reported. */
+  verifyAudit(): { ok: boolean; events: number; firstBadEvent?: number } {
+    let prev = GENESIS_MAC;
+    let expectedId = 1;
+    let events = 0;
+    for (const row of this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<AuditRow>) {
+      events++;
+      const record = this.toRecord(row);
+      if (row.id !== expectedId || recordMac(this.auditKey, prev, record) !== row.mac) return { ok: false, events, firstBadEvent: row.id };
+      prev = row.mac;
+      expectedId++;
+    }
+    return { ok: true, events };
+  }
+}
