@@ -24,7 +24,7 @@ export interface AppDeps {
 
 /** Names from the URL for the audit record of a refusal (never a value: values travel in bodies). */
 function routeNames(req: Request): { app: string | null; stage: string | null } {
-  const m = /^\/api\/v1\/apps\/([^/]+)(?:\/stages\/([^/]+))?/.exec(req.path);
+  const m = /^\/api\/v1\/apps\/([^/?]+)(?:\/stages\/([^/?]+))?/.exec(req.originalUrl);
   const decode = (s: string | undefined) => {
     if (s === undefined) return null;
     try {
@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ method: req.method, path: req.path.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: req.token?.id }, 'request');
+      logger.info({ method: req.method, path: req.originalUrl.split('?')[0]!.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: req.token?.id }, 'request');
     });
     next();
   });
@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
           action: 'request.refused',
           outcome: problem.status === 403 ? 'denied' : 'refused',
           ...routeNames(req),
-          detail: { status: problem.status, method: req.method, route: req.path.slice(0, 200) },
+          detail: { status: problem.status, method: req.method, route: req.originalUrl.split('?')[0]!.slice(0, 200) },
         });
       } catch (auditErr) {
         logger.error({ err: { name: (auditErr as Error).name } }, 'could not write the audit record of a refused request');
