@@ -1,0 +1,114 @@
+// The extension's client of the portal API (SPEC §9). Every answer is validated with the
+// shared schema where it enters; every failure becomes a PortalError whose message is the
+// server's problem detail (or a clear network message) and never carries a request body.
+import axios, { type AxiosInstance } from 'axios';
+import type { z } from 'zod';
+import {
+  API_PREFIX,
+  appResponseSchema,
+  appsResponseSchema,
+  healthResponseSchema,
+  problemSchema,
+  publishResponseSchema,
+  stageSettingsResponseSchema,
+  stagesResponseSchema,
+  type AppResponse,
+  type AppsResponse,
+  type HealthResponse,
+  type Problem,
+  type PublishRequest,
+  type PublishResponse,
+  type StageSettingsResponse,
+  type StagesResponse,
+  type ValueChange,
+} from '../../common/api';
+
+export type PortalErrorKind = 'unreachable' | 'timeout' | 'http' | 'invalid-response';
+
+export class PortalError extends Error {
+  constructor(
+    readonly kind: PortalErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly problem?: Problem,
+  ) {
+    super(message);
+    this.name = 'PortalError';
+  }
+}
+
+export interface PortalClientOptions {
+  serverUrl: string;
+  token: string | undefined;
+  timeoutMs?: number;
+}
+
+export class PortalClient {
+  private readonly http: AxiosInstance;
+  constructor(private readonly opts: PortalClientOptions) {
+    this.http = axios.create({
+      baseURL: opts.serverUrl.replace(/\/+$/, '') + API_PREFIX,
+      timeout: opts.timeoutMs ?? 15_000,
+      validateStatus: () => true,
+      // The portal never redirects; following one could send the token elsewhere.
+      maxRedirects: 0,
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      // Take the body as text and parse it here, so a non-JSON answer is a clear error.
+      responseType: 'text',
+      transformResponse: [(d: unknown) => d],
+    });
+  }
+
+  get serverUrl(): string {
+    return this.opts.serverUrl;
+  }
+
+  private async call<S extends z.ZodType>(method: 'GET' | 'POST' | 'PATCH', route: string, schema: S, body?: unknown): Promise<z.infer<S>> {
+    let res;
+    try {
+      res = await this.http.request<string>({ method, url: route, data: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    } catch (err) {
+      const e = err as { code?: string };
+      if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') {
+        throw new PortalError('timeout', `The portal at ${this.opts.serverUrl} did not answer in time. Check that it is running and reachable.`);
+      }
+      throw new PortalError('unreachable', `Cannot reach the portal at ${this.opts.serverUrl} (${e.code ?? 'network error'}). Is the server running? Start it with "npm start" or check odcSettings.serverUrl.`);
+    }
+    let json: unknown;
+    try {
+      json = res.data === '' ? undefined : JSON.parse(res.data);
+    } catch {
+      throw new PortalError('invalid-response', `The server at ${this.opts.serverUrl} answered ${res.status} with something that is not JSON; is odcSettings.serverUrl the portal?`, res.status);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const problem = problemSchema.safeParse(json);
+      const detail = problem.success ? (problem.data.detail ?? problem.data.title) : `HTTP ${res.status}`;
+      throw new PortalError('http', detail, res.status, problem.success ? problem.data : undefined);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new PortalError('invalid-response', `The portal's answer to ${method} ${route} was not in the expected form; is the server a compatible version?`, res.status);
+    return parsed.data;
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.call('GET', '/health', healthResponseSchema);
+  }
+  stages(): Promise<StagesResponse> {
+    return this.call('GET', '/stages', stagesResponseSchema);
+  }
+  apps(): Promise<AppsResponse> {
+    return this.call('GET', '/apps', appsResponseSchema);
+  }
+  app(key: string): Promise<AppResponse> {
+    return this.call('GET', `/apps/${encodeURIComponent(key)}`, appResponseSchema);
+  }
+  publish(key: string, body: PublishRequest): Promise<PublishResponse> {
+    return this.call('POST', `/apps/${encodeURIComponent(key)}/publish`, publishResponseSchema, body);
+  }
+  stageSettings(app: string, stage: string): Promise<StageSettingsResponse> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings`, stageSettingsResponseSchema);
+  }
+  patchStage(app: string, stage: string, changes: ValueChange[]): Promise<StageSettingsResponse> {
+    return this.call('PATCH', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings`, stageSettingsResponseSchema, { changes });
+  }
+}

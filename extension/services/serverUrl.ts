@@ -1,0 +1,21 @@
+// Checks a portal URL before a token is ever sent to it: plain http only to loopback,
+// unless the user turned on odcSettings.allowInsecureHttp.
+
+export type ServerUrlCheck = { ok: true; url: string } | { ok: false; message: string };
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+export function checkServerUrl(text: string, allowInsecureHttp: boolean): ServerUrlCheck {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return { ok: false, message: 'Enter a URL such as http://127.0.0.1:4650' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: 'The portal URL must start with http:// or https://' };
+  if (url.username || url.password) return { ok: false, message: 'Put no credentials in the URL; the token is asked for next' };
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+    return { ok: false, message: `Plain http to ${url.hostname} would send your token unencrypted. Use https, or turn on the setting "odcSettings.allowInsecureHttp".` };
+  }
+  return { ok: true, url: url.origin + url.pathname.replace(/\/+$/, '') };
+}
