@@ -18,6 +18,8 @@ const nodeTest = (dir, extra = []) => {
 };
 
 const suites = {
+  // Idempotent: installs only what is missing (apt packages, keytar build, code-server).
+  setup: () => ['bash', 'scripts/setup-test-deps.sh'],
   typecheck: () => [bin('tsc'), '-p', 'tsconfig.json', '--noEmit'],
   'typecheck-webview': () => [bin('tsc'), '-p', 'webview/tsconfig.json', '--noEmit'],
   build: () => ['node', 'scripts/build.mjs'],
