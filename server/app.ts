@@ -2,12 +2,13 @@
 // `listen`, so tests start it on port 0. One error handler turns every error into
 // problem details; no route has its own try/catch (Express 5 forwards rejections).
 import express, { type ErrorRequestHandler, type Request } from 'express';
+import { STATUS_CODES } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { API_PREFIX, PROBLEM_CONTENT_TYPE, type HealthResponse, type Problem, type StagesResponse } from '../common/api';
 import { authenticate, FailedAuthLimiter, allowRoles, actorOf } from './auth';
 import { DecryptionError } from './crypto/envelope';
-import { HttpProblem, notFound } from './errors';
+import { badRequest, HttpProblem, notFound } from './errors';
 import { jsonBody } from './http/body';
 import { openApiDocument } from './openapi';
 import { adminRouter } from './routes/admin';
@@ -36,6 +37,13 @@ function routeNames(req: Request): { app: string | null; stage: string | null } 
   return { app: decode(m?.[1]), stage: decode(m?.[2]) };
 }
 
+/** The 4xx status an error from Express or its parsers carries (http-errors style), if any. */
+function clientErrorStatus(err: unknown): number | null {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : null;
+  return status !== null && Number.isInteger(status) && status >= 400 && status < 500 ? status : null;
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const { store, logger, version } = deps;
   const limiter = deps.limiter ?? new FailedAuthLimiter();
@@ -44,6 +52,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(helmet());
+  // HTTP/1.1 requires Host (RFC 9112 §3.2); refused here as problem details (see http/clientError.ts).
+  app.use((req, _res, next) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(badRequest('send a Host header: HTTP/1.1 requires one'));
+    next();
+  });
 
   // One line per request: method, path, status, duration, token id. Never a body, header or query.
   app.use((req, res, next) => {
@@ -64,7 +77,11 @@ export function createApp(deps: AppDeps): express.Express {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  v1.use(authenticate(store, limiter));
+  v1.use(
+    authenticate(store, limiter, (err) => {
+      logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
+    }),
+  );
   v1.use(jsonBody);
   v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
     const body: StagesResponse = { stages: store.stages };
@@ -87,6 +104,16 @@ export function createApp(deps: AppDeps): express.Express {
       // Loud: a failed decryption means tampering, a wrong key or corruption.
       logger.error({ path: req.path, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
       problem = { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'a stored secret could not be decrypted; the operator must check the store and the master key (see the server log)' };
+    } else if (err instanceof URIError || clientErrorStatus(err) !== null) {
+      // Express's own 4xx errors, e.g. a path parameter that is not valid percent-encoded
+      // UTF-8 (the router throws a URIError with status 400): the client's mistake, not a 500.
+      const status = err instanceof URIError ? 400 : clientErrorStatus(err)!;
+      problem = {
+        type: 'about:blank',
+        title: STATUS_CODES[status] ?? 'Bad Request',
+        status,
+        detail: err instanceof URIError ? 'the URL is not valid percent-encoded UTF-8; encode app, stage and token names with encodeURIComponent' : 'the request could not be processed as sent; check its URL, headers and body',
+      };
     } else {
       const e = err as { code?: string; name?: string; message?: string };
       logger.error({ path: req.path, err: { name: e?.name, code: e?.code } }, 'unexpected error');

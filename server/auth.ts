@@ -70,8 +70,12 @@ export class FailedAuthLimiter {
   }
 }
 
-/** Resolves the bearer token; 401 without a valid one, 429 after too many failures. */
-export function authenticate(store: Store, limiter: FailedAuthLimiter): RequestHandler {
+/**
+ * Resolves the bearer token; 401 without a valid one, 429 after too many failures.
+ * If the aggregated audit record of a failure cannot be written, the answer is still 401
+ * (the request is refused either way) and `onAuditError` reports it, as for other refusals.
+ */
+export function authenticate(store: Store, limiter: FailedAuthLimiter, onAuditError: (err: unknown) => void = () => {}): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     const client = clientOf(req);
     if (limiter.isBlocked(client)) {
@@ -83,10 +87,14 @@ export function authenticate(store: Store, limiter: FailedAuthLimiter): RequestH
     if (!token) {
       const { record, failures } = limiter.fail(client);
       if (record) {
-        store.recordRefusal(
-          { tokenId: null, tokenName: null, client },
-          { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
-        );
+        try {
+          store.recordRefusal(
+            { tokenId: null, tokenName: null, client },
+            { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
+          );
+        } catch (err) {
+          onAuditError(err);
+        }
       }
       return next(unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create'));
     }

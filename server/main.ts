@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
+import { createHttpServer } from './http/clientError';
 import { newKey } from './crypto/envelope';
 import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
 
@@ -54,7 +55,8 @@ async function serve(argv: string[]) {
     );
   }
   const app = createApp({ store, logger, version: packageVersion() });
-  const server = app.listen(port, host, () => {
+  const server = createHttpServer(app);
+  server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
     process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (data: ${path.resolve(dataDir)})\n`);
   });
@@ -192,13 +194,14 @@ async function run(argv: string[]) {
   }
   const env: Record<string, string> = {};
   const from = new Map<string, string>();
+  // Collisions are a matter of names, checked for every setting, set or not: otherwise the
+  // command would run today and break the day someone sets the other value.
   for (const [name, value] of Object.entries(body.settings)) {
-    if (value === null) continue;
     const variable = envName(name, values.prefix ?? '');
     const other = from.get(variable);
     if (other) throw new UsageError(`settings "${other}" and "${name}" both map to ${variable}; use distinct names`);
     from.set(variable, name);
-    env[variable] = value;
+    if (value !== null) env[variable] = value;
   }
   // Values go straight into the child's environment: never to disk, never printed.
   const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env, ODC_RUNTIME_TOKEN: undefined } });

@@ -69,6 +69,13 @@ interface AuditRow {
 
 export class MasterKeyMismatchError extends Error {}
 
+/** An app's effective settings in one stage, as the run-time read answers them. */
+export interface RuntimeSettings {
+  revision: number;
+  settings: Record<string, string | null>;
+  etag: string;
+}
+
 export const TOKEN_PREFIX = 'odcp_';
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -85,6 +92,17 @@ export class Store {
   readonly created: boolean;
   /** true when the store was opened with alternateMasterKey. */
   usedAlternateKey = false;
+  /** Prepared statements of the hot paths (token lookup, run-time read, publish), compiled once. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /**
+   * Answers of the hot read paths, valid until anything is written to the store: by this
+   * connection (total_changes()) or by another process such as the odc-portal CLI (PRAGMA
+   * data_version). On the first read after a write they are dropped, not just bypassed, so a
+   * replaced or deleted secret does not stay in memory. See freshMemos().
+   */
+  private memoStamp = '';
+  private readonly tokenMemo = new Map<string, TokenRecord>();
+  private readonly runtimeMemo = new Map<string, RuntimeSettings>();
 
   constructor(opts: StoreOptions) {
     this.stages = opts.stages;
@@ -117,6 +135,31 @@ export class Store {
     return this.clock().toISOString();
   }
 
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Whether the memos may be used: false inside a transaction (it could still roll back);
+   * otherwise drops them if anything was committed since they were filled.
+   */
+  private freshMemos(): boolean {
+    if (this.db.inTransaction) return false;
+    const s = this.stmt('SELECT (SELECT data_version FROM pragma_data_version()) AS d, total_changes() AS c').get() as { d: number; c: number };
+    const stamp = `${s.d}:${s.c}`;
+    if (stamp !== this.memoStamp) {
+      this.memoStamp = stamp;
+      this.tokenMemo.clear();
+      this.runtimeMemo.clear();
+    }
+    return true;
+  }
+
   // ---- keys -------------------------------------------------------------------
 
   private loadKeys(masterKey: Buffer) {
@@ -146,7 +189,12 @@ export class Store {
     }
   }
 
-  /** Re-wraps every key under `newMasterKey` in one transaction; values are untouched. */
+  /**
+   * Re-wraps every key under `newMasterKey` in one transaction; values are untouched.
+   * IMMEDIATE: the command runs beside a serving server, and a deferred transaction that
+   * read first could not upgrade to a write after the server's next commit (SQLITE_BUSY
+   * at once, no busy wait); taking the write lock first waits for it instead.
+   */
   rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor): number {
     return this.db.transaction(() => {
       if (this.meta('master_key_id') !== masterKeyId(oldMasterKey)) throw new MasterKeyMismatchError('the current master key does not match this store');
@@ -156,7 +204,7 @@ export class Store {
       this.setMeta('master_key_id', masterKeyId(newMasterKey));
       this.appendAudit(actor, { action: 'key.rotate', outcome: 'ok', detail: { keysRewrapped: rows.length } });
       return rows.length;
-    })();
+    }).immediate();
   }
 
   /** Whether a key is the one this store's keys are wrapped under. */
@@ -218,13 +266,17 @@ export class Store {
     return rows.map((r) => ({ key: r.key, name: r.name, revision: r.revision, publishedAt: r.published_at }));
   }
 
-  private currentDefinitions(app: string): { name: string; revision: number; publishedAt: string; publishedBy: string | null; settings: NormalizedSetting[] } | null {
-    const row = this.db
-      .prepare(
-        `SELECT a.name, a.revision, a.published_at, a.published_by, r.definitions FROM apps a
-         JOIN revisions r ON r.app_key = a.key AND r.revision = a.revision WHERE a.key = ?`,
-      )
-      .get(app) as { name: string; revision: number; published_at: string; published_by: string | null; definitions: string } | undefined;
+  private currentRow(app: string): { name: string; revision: number; published_at: string; published_by: string | null; definitions: string } | undefined {
+    return this.stmt(
+      `SELECT a.name, a.revision, a.published_at, a.published_by, r.definitions FROM apps a
+       JOIN revisions r ON r.app_key = a.key AND r.revision = a.revision WHERE a.key = ?`,
+    ).get(app) as { name: string; revision: number; published_at: string; published_by: string | null; definitions: string } | undefined;
+  }
+
+  private currentDefinitions(
+    app: string,
+    row = this.currentRow(app),
+  ): { name: string; revision: number; publishedAt: string; publishedBy: string | null; settings: NormalizedSetting[] } | null {
     if (!row) return null;
     const defs = JSON.parse(row.definitions) as NormalizedDefinitions;
     return { name: row.name, revision: row.revision, publishedAt: row.published_at, publishedBy: row.published_by, settings: defs.settings };
@@ -245,16 +297,36 @@ export class Store {
 
   publish(next: NormalizedDefinitions, opts: { baseRevision?: number; dryRun?: boolean }, actor: AuditActor): PublishResponse {
     const app = next.app.key;
+    const nextJson = JSON.stringify(next);
     const run = () => {
-      const current = this.currentDefinitions(app);
-      const revision = current?.revision ?? 0;
+      const head = this.currentRow(app);
+      const revision = head?.revision ?? 0;
       if (opts.baseRevision !== undefined && opts.baseRevision !== revision) {
         throw conflict(
           `app "${app}" is at revision ${revision}, not ${opts.baseRevision}: someone else published meanwhile; plan again and review the changes`,
           { currentRevision: revision },
         );
       }
-      const rows = this.db.prepare('SELECT * FROM stage_values WHERE app_key = ? AND (plain IS NOT NULL OR secret IS NOT NULL)').all(app) as ValueRow[];
+      // The very document of the published revision: nothing changes and there is no plan to compute.
+      if (head && head.definitions === nextJson) {
+        return { revision, changed: false, dryRun: !!opts.dryRun, plan: { added: [], removed: [], changed: [], deletions: [] } };
+      }
+      const current = this.currentDefinitions(app, head);
+      // Only a setting that is removed, changes type or flips isSecret can lose values (SPEC §3):
+      // read those settings' values, not every value of the app.
+      const nextByName = new Map(next.settings.map((s) => [s.name, s]));
+      const affected = (current?.settings ?? [])
+        .filter((s) => {
+          const n = nextByName.get(s.name);
+          return !n || n.type !== s.type || n.isSecret !== s.isSecret;
+        })
+        .map((s) => s.name);
+      const rows =
+        affected.length === 0
+          ? []
+          : (this.stmt(
+              'SELECT * FROM stage_values WHERE app_key = ? AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)',
+            ).all(app, JSON.stringify(affected)) as ValueRow[]);
       const known = new Set(this.stageKeys());
       const refs: Array<StoredValueRef & { row: ValueRow }> = rows
         .filter((r) => known.has(r.stage))
@@ -272,7 +344,7 @@ export class Store {
              published_at = excluded.published_at, published_by = excluded.published_by`,
         )
         .run(app, next.app.name, newRevision, at, by);
-      this.db.prepare('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, JSON.stringify(next), at, by);
+      this.db.prepare('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, nextJson, at, by);
       // A deletion is a write: the pair's version moves on and its value is gone.
       const del = this.db.prepare(
         'UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ? WHERE app_key = ? AND stage = ? AND name = ?',
@@ -300,7 +372,7 @@ export class Store {
   // ---- stage values --------------------------------------------------------------
 
   private valueRows(app: string, stage: string): Map<string, ValueRow> {
-    const rows = this.db.prepare('SELECT * FROM stage_values WHERE app_key = ? AND stage = ?').all(app, stage) as ValueRow[];
+    const rows = this.stmt('SELECT * FROM stage_values WHERE app_key = ? AND stage = ?').all(app, stage) as ValueRow[];
     return new Map(rows.map((r) => [r.name, r]));
   }
 
@@ -380,9 +452,16 @@ export class Store {
     return this.readStage(app, stage);
   }
 
-  /** The decrypted effective settings, for the runtime identity only. */
-  runtimeSettings(app: string, stage: string): { revision: number; settings: Record<string, string | null>; etag: string } {
+  /**
+   * The decrypted effective settings, for the runtime identity only. The answer is memoized
+   * (decrypted, in memory) until the next write to the store; the returned object is frozen.
+   */
+  runtimeSettings(app: string, stage: string): RuntimeSettings {
     this.requireStage(stage);
+    const memoKey = `${app}\u0000${stage}`;
+    const memoize = this.freshMemos();
+    const memo = memoize ? this.runtimeMemo.get(memoKey) : undefined;
+    if (memo) return memo;
     const current = this.getApp(app);
     const values = this.valueRows(app, stage);
     const settings: Record<string, string | null> = Object.create(null);
@@ -398,7 +477,9 @@ export class Store {
     }
     // Derived from the revision and the value versions, never from the values.
     const etag = `"r${current.revision}-${versions.digest('base64url').slice(0, 22)}"`;
-    return { revision: current.revision, settings: { ...settings }, etag };
+    const result: RuntimeSettings = Object.freeze({ revision: current.revision, settings: Object.freeze({ ...settings }), etag });
+    if (memoize) this.runtimeMemo.set(memoKey, result);
+    return result;
   }
 
   // ---- tokens ------------------------------------------------------------------------
@@ -411,16 +492,31 @@ export class Store {
         .prepare('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(id, input.name, input.role, JSON.stringify(input.apps), JSON.stringify(input.stages), hashToken(token), this.now());
       this.appendAudit(actor, { action: 'token.create', outcome: 'ok', detail: { id, name: input.name, role: input.role } });
-    })();
+    }).immediate();
     return { id, token };
   }
 
+  /** The active token with this secret, or null. Memoized until the next write (a revocation is one); frozen. */
   findToken(token: string): TokenRecord | null {
-    const row = this.db.prepare('SELECT id, name, role, apps, stages FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hashToken(token)) as
+    const hash = hashToken(token);
+    const memoize = this.freshMemos();
+    const memo = memoize ? this.tokenMemo.get(hash) : undefined;
+    if (memo) return memo;
+    const row = this.stmt('SELECT id, name, role, apps, stages FROM tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as
       | { id: string; name: string; role: Role; apps: string; stages: string }
       | undefined;
     if (!row) return null;
-    return { id: row.id, name: row.name, role: row.role, apps: JSON.parse(row.apps) as Scope, stages: JSON.parse(row.stages) as Scope };
+    const freezeScope = (s: Scope): Scope => (Array.isArray(s) ? (Object.freeze([...s]) as string[]) : s);
+    const found: TokenRecord = Object.freeze({
+      id: row.id,
+      name: row.name,
+      role: row.role,
+      apps: freezeScope(JSON.parse(row.apps) as Scope),
+      stages: freezeScope(JSON.parse(row.stages) as Scope),
+    });
+    // Only active tokens are kept (at most one entry per row of the tokens table).
+    if (memoize) this.tokenMemo.set(hash, found);
+    return found;
   }
 
   listTokens(): TokenInfo[] {

@@ -1,7 +1,9 @@
 // Starts the real portal server (`odc-portal serve`, the built bundle) as a child process
 // on a loopback port with its own data dir, and talks to it over real HTTP.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -76,7 +78,11 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A server that hangs at start must not outlive the test (its pipes would keep the test process alive).
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start in 20 s:\n${out}`));
+    }, 20_000);
     const check = () => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
@@ -171,3 +177,144 @@ export const SAMPLE_DEFINITIONS = {
     { name: 'Greeting', type: 'Text', defaultValue: 'hello' },
   ],
 };
+
+/**
+ * Like `portal.api`, but sent from another loopback source address (127.0.0.x; Linux routes
+ * all of 127/8 to lo), so the server's failed-authentication limiter sees a different client.
+ * Lets a test make many failed sign-ins without blocking the client the other tests use.
+ */
+export function apiFrom<T = any>(
+  portal: Pick<Portal, 'url' | 'adminToken'>,
+  localAddress: string,
+  method: string,
+  route: string,
+  opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const target = new URL(`${portal.url}${route.startsWith('/api/') ? '' : '/api/v1'}${route}`);
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  const token = opts.token === undefined ? portal.adminToken : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  if (payload !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: target.hostname, port: Number(target.port), path: target.pathname + target.search, method, headers, localAddress, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          let body: unknown = undefined;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: h, text, body: body as T });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** A recognisable secret value that no fixture or code path would produce on its own. */
+export function newCanary(label = 'CANARY'): string {
+  return `${label}-${randomBytes(12).toString('hex')}`;
+}
+
+/** Removes a test's temp directory (the parent of a portal's data dir when it was created by startPortal). */
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- helpers for the server tests (publish, values, encryption, keys, errors, restart) ----
+
+/** A definitions document for `key` (a fresh app per test keeps tests independent). */
+export function defsFor(key: string, settings: unknown[], name = `App ${key}`): { app: { key: string; name: string }; settings: unknown[] } {
+  return { app: { key, name }, settings };
+}
+
+/** Creates a runtime token for exactly one app and one stage (SPEC §6) with the admin token. */
+export async function createRuntimeToken(portal: Pick<Portal, 'api'>, app: string, stage: string): Promise<string> {
+  const res = await portal.api<{ id: string; token: string }>('POST', '/tokens', { body: { name: `runtime ${app}/${stage}`, role: 'runtime', apps: [app], stages: [stage] } });
+  if (res.status !== 201) throw new Error(`could not create a runtime token (${res.status}): ${res.text}`);
+  return res.body.token;
+}
+
+/** The store's files that could hold a value: the database, its WAL and a rollback journal (missing ones are skipped). */
+export function storeFiles(dataDir: string): Array<{ file: string; bytes: Buffer }> {
+  return ['portal.db', 'portal.db-wal', 'portal.db-journal', 'portal.db-shm']
+    .map((f) => path.join(dataDir, f))
+    .filter((f) => fs.existsSync(f))
+    .map((file) => ({ file, bytes: fs.readFileSync(file) }));
+}
+
+/** Starts `odc-portal serve` expecting it to refuse to start; resolves with its exit code and output. */
+export async function startExpectingFailure(opts: StartOptions = {}, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+  ensureServerBuilt();
+  const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
+  const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
+    cwd: ROOT,
+    env: cliEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`the server was expected to refuse to start but was still running after ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    proc.stdout!.on('data', () => {
+      if (/listening on http/.test(out)) {
+        clearTimeout(timer);
+        proc.kill('SIGKILL');
+        reject(new Error(`the server was expected to refuse to start but it listens:\n${out}`));
+      }
+    });
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: out });
+    });
+  });
+}
+
+/** Asserts an RFC 9457 problem response with this status, a title and a detail (SPEC §8). */
+export function assertProblem(res: ApiResponse, status: number): { status: number; title: string; detail: string; [k: string]: unknown } {
+  const where = `${res.status} ${res.text.slice(0, 500)}`;
+  if (res.status !== status) throw new Error(`expected status ${status}, got ${where}`);
+  const type = res.headers.get('content-type') ?? '';
+  if (!/^application\/problem\+json\b/.test(type)) throw new Error(`expected Content-Type application/problem+json, got "${type}" (${where})`);
+  const body = res.body as { status?: unknown; title?: unknown; detail?: unknown } | undefined;
+  if (!body || body.status !== status) throw new Error(`problem body's status is not ${status}: ${where}`);
+  if (typeof body.title !== 'string' || body.title.trim() === '') throw new Error(`problem body has no title: ${where}`);
+  if (typeof body.detail !== 'string' || body.detail.trim() === '') throw new Error(`problem body has no detail: ${where}`);
+  return body as { status: number; title: string; detail: string };
+}
+
+/**
+ * `runCli` without blocking the test's event loop. Prefer it when the test also talks HTTP:
+ * while `runCli` blocks, the server may close an idle keep-alive connection unnoticed, and the
+ * next `api()` call then fails with "other side closed".
+ */
+export function runCliAsync(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  ensureServerBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
