@@ -129,7 +129,13 @@ export function createApp(deps: AppDeps): express.Express {
           action: 'request.refused',
           outcome: problem.status === 403 ? 'denied' : 'refused',
           ...routeNames(req),
-          detail: { status: problem.status, method: req.method, route: req.originalUrl.split('?')[0]!.slice(0, 200) },
+          detail: {
+            status: problem.status,
+            method: req.method,
+            route: req.originalUrl.split('?')[0]!.slice(0, 200),
+            // Which settings a refused write was about (names only).
+            ...(problem.conflicts || problem.errors ? { settings: [...(problem.conflicts ?? []), ...(problem.errors ?? []).map((e) => e.name)].slice(0, 100) } : {}),
+          },
         });
       } catch (auditErr) {
         logger.error({ err: { name: (auditErr as Error).name } }, 'could not write the audit record of a refused request');

@@ -60,3 +60,8 @@ export function recordMac(key: Buffer, prevMac: string, r: AuditRecord): string 
   ]);
   return createHmac('sha256', key).update(prevMac).update('\n').update(canonical).digest('hex');
 }
+
+/** The MAC of the chain's head record id, kept apart from the records to detect truncation. */
+export function headMac(key: Buffer, id: number, mac: string): string {
+  return createHmac('sha256', key).update(`head\n${id}\n${mac}`).digest('hex');
+}

@@ -52,7 +52,8 @@ export function adminRouter(store: Store): Router {
   });
 
   r.get('/apps/:app/audit', allowRoles('admin', 'developer'), requireScope, (req: Request<{ app: string }>, res) => {
-    res.json({ events: store.listAudit({ ...page(req), app: req.params.app }) });
+    const stages = req.token!.stages;
+    res.json({ events: store.listAudit({ ...page(req), app: req.params.app, ...(stages === '*' ? {} : { stages }) }) });
   });
 
   return r;

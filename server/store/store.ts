@@ -16,7 +16,7 @@ import type {
   ValueChange,
 } from '../../common/api';
 import { checkValue, SECRET_MASK } from '../../common/values';
-import { GENESIS_MAC, recordMac, type AuditActor, type AuditEntry, type AuditRecord } from '../audit/chain';
+import { GENESIS_MAC, headMac, recordMac, type AuditActor, type AuditEntry, type AuditRecord } from '../audit/chain';
 import { masterKeyId, newKey, open, seal, unwrapKey, valueAad, wrapKey, blobKeyId } from '../crypto/envelope';
 import { conflict, notFound, unprocessable } from '../errors';
 import { computePlan, type StoredValueRef } from '../services/publishPlan';
@@ -580,6 +580,8 @@ export class Store {
       detail: entry.detail ?? null,
     };
     const mac = recordMac(this.auditKey, last?.mac ?? GENESIS_MAC, record);
+    // The head names the newest record under the key, so cutting records off the end shows too.
+    this.setMeta('audit_head', `${record.id}:${headMac(this.auditKey, record.id, mac)}`);
     this.db
       .prepare(
         `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
@@ -627,9 +629,14 @@ export class Store {
     };
   }
 
-  listAudit(opts: { app?: string; limit: number; before?: number }): AuditRecord[] {
+  listAudit(opts: { app?: string; stages?: string[]; limit: number; before?: number }): AuditRecord[] {
     const where: string[] = [];
     const args: Array<string | number> = [];
+    if (opts.stages !== undefined) {
+      // A stage-scoped reader sees the app's events of its stages and those of no stage (publishes).
+      where.push(`(stage IS NULL OR stage IN (${opts.stages.map(() => '?').join(',') || 'NULL'}))`);
+      args.push(...opts.stages);
+    }
     if (opts.app !== undefined) {
       where.push('app = ?');
       args.push(opts.app);
@@ -655,6 +662,9 @@ export class Store {
       prev = row.mac;
       expectedId++;
     }
+    const head = this.meta('audit_head');
+    const expectedHead = events === 0 ? null : `${events}:${headMac(this.auditKey, events, prev)}`;
+    if (head !== expectedHead) return { ok: false, events, firstBadEvent: events + 1 };
     return { ok: true, events };
   }
 }

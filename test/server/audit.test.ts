@@ -368,6 +368,12 @@ describe('audit', () => {
         firstBad: ({ middle }) => middle + 1,
       },
       {
+        label: 'the newest records cut off (truncated)',
+        edit: (db) => db.prepare('DELETE FROM audit WHERE id > ?').run(count - 2),
+        // The chain itself is intact up to there; the signed head says more should follow.
+        firstBad: () => count - 1,
+      },
+      {
         label: 'an edited outcome (denied -> ok)',
         edit: (db, { denied }) => db.prepare("UPDATE audit SET outcome = 'ok' WHERE id = ?").run(denied),
         firstBad: ({ denied }) => denied,
