@@ -24,19 +24,41 @@ const targets = {
   server: { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', external: ['better-sqlite3', 'keytar'] },
   webview: {
     platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root,
-    entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', minify: production,
+    entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', minify: production, after: copyCodicons,
   },
   tests: { ...node, entryPoints: vscodeTestEntries(), outdir: 'dist/test/vscode', external: ['vscode', 'mocha', 'playwright-core'] },
+  // schemas/odc-app.schema.json from common/definitions.ts (zod -> JSON Schema). Not built by default:
+  // the file is committed and a unit test says when it is stale. Run: node scripts/build.mjs schema
+  schema: { ...node, entryPoints: ['scripts/definitions-schema.ts'], write: false, sourcemap: false, explicit: true, after: writeSchema },
 };
+// jsonc-parser's "main" is a UMD build whose inner require() calls esbuild cannot follow; take its ES module build.
+for (const t of [targets.extension, targets.tests]) t.mainFields = ['module', 'main'];
 
-const selected = (wanted.length ? wanted : Object.keys(targets)).filter((t) => {
+// The codicons stylesheet and font, next to main.js/main.css (the webview may load only dist/webview).
+function copyCodicons() {
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(root, 'node_modules/@vscode/codicons/dist', f), path.join(root, 'dist/webview', f));
+}
+
+async function writeSchema(result) {
+  const mod = { exports: {} };
+  new Function('module', 'exports', 'require', result.outputFiles[0].text)(mod, mod.exports, (await import('node:module')).createRequire(import.meta.url));
+  const out = path.join(root, 'schemas/odc-app.schema.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, mod.exports.definitionsJsonSchemaText());
+}
+
+const selected = (wanted.length ? wanted : Object.keys(targets).filter((t) => !targets[t].explicit)).filter((t) => {
   const entries = targets[t]?.entryPoints ?? [];
   if (!targets[t]) throw new Error(`unknown target ${t}`);
   return entries.length > 0 && entries.every((e) => fs.existsSync(path.join(root, e)));
 });
 
 for (const name of selected) {
-  if (watch) await (await esbuild.context(targets[name])).watch();
-  else await esbuild.build(targets[name]);
+  const { explicit, after, ...options } = targets[name];
+  if (watch) await (await esbuild.context(options)).watch();
+  else {
+    const result = await esbuild.build(options);
+    await after?.(result);
+  }
 }
 if (!watch) console.log(`built: ${selected.join(', ')}`);

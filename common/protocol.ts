@@ -1,0 +1,188 @@
+// The typed message protocol between the Stage Values webview and its extension host.
+//
+// - Requests go webview -> host and get exactly one response: `{ ok: true, result }` or
+//   `{ ok: false, error }`. The map type `Requests` names each one's params and result; the
+//   host's handler table is checked against it, so a missing handler is a compile error.
+// - Notifications go either way and get no answer (`WebviewNotifications`, `HostNotifications`).
+// - Every inbound message is validated with the zod schemas below where it enters the host.
+//
+// Secrets: a save request carries the secret values the user typed host-ward only. Nothing the
+// host posts carries a secret's value: stage views hold `*****` or null for a secret, and the
+// coverage view holds no values at all. The webview imports this file for its types only
+// (`import type`), so zod never lands in the webview bundle.
+import { z } from 'zod';
+import { MAX_SECRET_BYTES, type SettingType } from './values';
+import type { Stage, StageSetting } from './api';
+
+export const PROTOCOL_VERSION = 1;
+
+// ---- payloads -----------------------------------------------------------------------------
+
+export interface AppRef {
+  key: string;
+  name: string;
+}
+
+/** One stage's settings as the panel shows them (the server's GET answer, secrets masked). */
+export interface StageView {
+  app: string;
+  stage: string;
+  revision: number;
+  settings: StageSetting[];
+}
+
+/** A setting's state in one stage, for the coverage view: never a value. */
+export type CoverageStatus = 'set' | 'default' | 'missing' | 'unset';
+export const COVERAGE_STATUSES = ['set', 'default', 'missing', 'unset'] as const satisfies readonly CoverageStatus[];
+
+export interface CoverageView {
+  app: string;
+  revision: number;
+  /** `error` when the stage could not be read (out of the token's scope, server error). */
+  stages: Array<Stage & { error?: string }>;
+  settings: Array<{
+    name: string;
+    type: SettingType;
+    description: string;
+    isSecret: boolean;
+    /** stage key -> status; absent for a stage that could not be read. */
+    status: Record<string, CoverageStatus>;
+  }>;
+}
+
+export interface ValueEdit {
+  name: string;
+  /** The new value, or null to clear (back to the default, or unset for a secret). */
+  value: string | null;
+  /** The version the edit was based on (optimistic concurrency, SPEC §4). */
+  baseVersion: number;
+}
+
+export type SaveResult =
+  | { outcome: 'saved'; view: StageView }
+  /** 409: `conflicts` were changed by someone else; `view` is the stage reloaded. Nothing was saved. */
+  | { outcome: 'conflict'; message: string; conflicts: string[]; view: StageView }
+  /** 422: values the server refused, per setting. Nothing was saved. */
+  | { outcome: 'invalid'; message: string; errors: Array<{ name: string; detail: string }> };
+
+export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';
+
+export interface ProtocolError {
+  code: ErrorCode;
+  /** What went wrong and what to do; never a value. */
+  message: string;
+  /** The HTTP status when the portal answered with an error. */
+  status?: number;
+}
+
+// ---- the maps -----------------------------------------------------------------------------
+
+export type Requests = {
+  /** The app and the server's stage list; `stage` is the one to show first. */
+  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null } };
+  'stage/load': { params: { stage: string }; result: StageView };
+  /** One PATCH with every edit of the stage (all or nothing). */
+  'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
+  'coverage/load': { params: Record<string, never>; result: CoverageView };
+};
+export type RequestMethod = keyof Requests;
+export type RequestParams<M extends RequestMethod> = Requests[M]['params'];
+export type RequestResult<M extends RequestMethod> = Requests[M]['result'];
+
+export type WebviewNotifications = {
+  /** Sent once the webview's script runs; the host posts nothing before it. */
+  'webview/ready': { protocol: number };
+  /** The number of unsaved edits across stages (the host marks the panel title). */
+  'webview/dirty': { count: number };
+};
+export type HostNotifications = {
+  /** The session changed (signed in, out, other server) or the app was published: reload. */
+  'host/refresh': { reason: 'session' | 'published' };
+  /** Show this stage (the command was run again with a stage). */
+  'host/showStage': { stage: string };
+};
+
+// ---- envelopes ----------------------------------------------------------------------------
+
+export type RequestMessage<M extends RequestMethod = RequestMethod> = { kind: 'request'; id: number; method: M; params: RequestParams<M> };
+export type ResponseMessage<M extends RequestMethod = RequestMethod> =
+  | { kind: 'response'; id: number; ok: true; result: RequestResult<M> }
+  | { kind: 'response'; id: number; ok: false; error: ProtocolError };
+export type NotificationMessage<N extends Record<string, unknown>, K extends keyof N = keyof N> = { kind: 'notification'; method: K; params: N[K] };
+
+export type WebviewToHost = RequestMessage | NotificationMessage<WebviewNotifications>;
+export type HostToWebview = ResponseMessage | NotificationMessage<HostNotifications>;
+
+// ---- inbound validation (host side) ---------------------------------------------------------
+
+const stageKey = z.string().min(1).max(100);
+const valueEditSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  // A non-secret's limit is 2000 characters; a secret's is 48 KiB of UTF-8, which is at most
+  // 48 Ki UTF-16 units. The server applies the exact per-type rules.
+  value: z.string().max(MAX_SECRET_BYTES).nullable(),
+  baseVersion: z.number().int().nonnegative(),
+}) satisfies z.ZodType<ValueEdit>;
+
+const empty = z.strictObject({});
+
+export const requestParamSchemas = {
+  'panel/init': empty,
+  'stage/load': z.strictObject({ stage: stageKey }),
+  'stage/save': z.strictObject({
+    stage: stageKey,
+    changes: z
+      .array(valueEditSchema)
+      .min(1)
+      .max(10_000)
+      .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'a setting appears twice in one save'),
+  }),
+  'coverage/load': empty,
+} satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
+
+export const webviewNotificationSchemas = {
+  'webview/ready': z.strictObject({ protocol: z.number().int() }),
+  'webview/dirty': z.strictObject({ count: z.number().int().nonnegative() }),
+} satisfies { [K in keyof WebviewNotifications]: z.ZodType<WebviewNotifications[K]> };
+
+/** The envelope; params are checked per method afterwards. */
+export const webviewMessageSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('request'), id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), method: z.string().max(100), params: z.unknown() }),
+  z.strictObject({ kind: z.literal('notification'), method: z.string().max(100), params: z.unknown() }),
+]);
+
+export type ParsedWebviewMessage =
+  | { ok: true; message: WebviewToHost }
+  | { ok: false; id: number | undefined; message: string };
+
+function has<T extends object>(table: T, key: string): key is Extract<keyof T, string> {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
+/** Describes zod issues by path and code only: the input may hold a secret, so it is never quoted. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'message'}: ${i.code}`)
+    .join('; ');
+}
+
+/** Validates a message from the webview: the envelope, the method's name and its params. */
+export function parseWebviewMessage(raw: unknown): ParsedWebviewMessage {
+  const envelope = webviewMessageSchema.safeParse(raw);
+  if (!envelope.success) {
+    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : undefined;
+    return { ok: false, id, message: `not a protocol message (${describeIssues(envelope.error)})` };
+  }
+  const m = envelope.data;
+  if (m.kind === 'request') {
+    if (!has(requestParamSchemas, m.method)) return { ok: false, id: m.id, message: `unknown request "${m.method.slice(0, 40)}"` };
+    const params = requestParamSchemas[m.method].safeParse(m.params ?? {});
+    if (!params.success) return { ok: false, id: m.id, message: `bad params for ${m.method} (${describeIssues(params.error)})` };
+    return { ok: true, message: { kind: 'request', id: m.id, method: m.method, params: params.data } as RequestMessage };
+  }
+  if (!has(webviewNotificationSchemas, m.method)) return { ok: false, id: undefined, message: `unknown notification "${m.method.slice(0, 40)}"` };
+  const params = webviewNotificationSchemas[m.method].safeParse(m.params ?? {});
+  if (!params.success) return { ok: false, id: undefined, message: `bad params for ${m.method} (${describeIssues(params.error)})` };
+  return { ok: true, message: { kind: 'notification', method: m.method, params: params.data } as NotificationMessage<WebviewNotifications> };
+}

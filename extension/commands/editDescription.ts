@@ -1,0 +1,23 @@
+// Edit a setting's description (empty removes it).
+import { z } from 'zod';
+import { MAX_DESCRIPTION_LENGTH } from '../../common/definitions';
+import { promptDescription } from '../ui/prompts';
+import type { Deps } from './deps';
+import { CommandInputError, parseArgs, resolveSetting, targetArgsSchema } from './targets';
+
+const argsSchema = targetArgsSchema.extend({ description: z.string().optional() });
+
+export function editDescriptionCommand(deps: Pick<Deps, 'model' | 'log'>) {
+  return async (arg?: unknown): Promise<boolean> => {
+    const args = parseArgs(argsSchema, arg);
+    const target = await resolveSetting(deps.model, arg, 'Edit the description of which setting?');
+    if (!target) return false;
+    const { entry, setting } = target;
+    const description = args.description ?? (await promptDescription(setting.name, setting.description));
+    if (description === undefined) return false;
+    if (description.length > MAX_DESCRIPTION_LENGTH) throw new CommandInputError(`a description has at most ${MAX_DESCRIPTION_LENGTH} characters`);
+    await deps.model.edit(entry, { op: 'setDescription', name: setting.name, description });
+    deps.log.info(`edited the description of ${setting.name} in ${entry.folder.name}/${entry.relativePath}`);
+    return true;
+  };
+}

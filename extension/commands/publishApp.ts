@@ -1,0 +1,113 @@
+// Publish App (SPEC §3): validate the file (problems go to the Problems panel, nothing is
+// sent), ask the portal for the plan (dry run), and when the plan deletes stored values list
+// each setting, stage and reason in a modal that only an explicit "yes" gets past; then publish
+// against the planned revision under a progress notification. The file is never modified.
+import * as vscode from 'vscode';
+import type { DeletionReason, PublishPlan } from '../../common/api';
+import { isPublishable } from '../definitions/definitionsText';
+import { describeFailure, type Failure, type FailureKind } from '../publish/portalFailures';
+import { COMMANDS } from '../constants';
+import type { Deps } from './deps';
+import { parseArgs, resolveApp, targetArgsSchema } from './targets';
+
+export type PublishOutcome =
+  | { status: 'invalid'; problems: string[] }
+  | { status: 'up-to-date'; revision: number }
+  | { status: 'published'; revision: number; plan: PublishPlan }
+  | { status: 'cancelled'; revision: number; deletions: string[] }
+  | { status: 'failed'; kind: FailureKind; httpStatus?: number; message: string };
+
+const REASONS: Record<DeletionReason, string> = {
+  removed: 'the setting is removed',
+  'secret-to-non-secret': 'no longer secret',
+  'non-secret-to-secret': 'now secret (its plain-text value goes)',
+  'invalid-for-type': 'not valid for the new type',
+};
+
+export function summarizePlan(plan: PublishPlan): string {
+  const parts = [
+    plan.added.length && `${plan.added.length} added`,
+    plan.changed.length && `${plan.changed.length} changed`,
+    plan.removed.length && `${plan.removed.length} removed`,
+    plan.deletions.length && `${plan.deletions.length} stored value${plan.deletions.length > 1 ? 's' : ''} deleted`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'no setting changes';
+}
+
+export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confirm' | 'log' | 'refreshStatus'>) {
+  const publish = async (arg?: unknown): Promise<PublishOutcome> => {
+    parseArgs(targetArgsSchema, arg);
+    let entry = await resolveApp(deps.model, arg);
+    if (!entry) return { status: 'cancelled', revision: 0, deletions: [] };
+
+    // Publish what the file says: save an open editor's unsaved changes first.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry!.uri.toString());
+    if (open?.isDirty) {
+      if (!(await open.save())) throw new Error(`could not save ${entry.relativePath} before publishing`);
+      entry = (await deps.model.reload(entry.folder.uri.toString())) ?? entry;
+    }
+    const parsed = entry.parsed;
+    if (!parsed || !isPublishable(parsed)) {
+      const problems = parsed ? [...parsed.syntaxErrors.map((e) => e.message), ...parsed.problems.map((p) => `${p.path.join('.')}: ${p.message}`)] : ['the file does not exist'];
+      deps.log.warn(`publish ${entry.folder.name}/${entry.relativePath}: ${problems.length} problem(s), nothing sent`);
+      void vscode.window
+        .showErrorMessage(`${entry.relativePath} has ${problems.length} problem${problems.length > 1 ? 's' : ''}: fix ${problems.length > 1 ? 'them' : 'it'} before publishing (see the Problems panel). Nothing was sent.`, 'Show Problems')
+        .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      return { status: 'invalid', problems };
+    }
+    const doc = parsed.doc;
+    const app = doc.app.key;
+    let serverUrl = '(not configured)';
+    const retry = { command: COMMANDS.publishApp, args: [{ folder: entry.folder.uri.toString() }] };
+    try {
+      serverUrl = deps.session.serverUrl();
+      const client = await deps.session.client();
+      const plan = await client.publish(app, { definitions: doc, dryRun: true });
+      deps.log.info(`publish ${app}: planned against revision ${plan.revision}: ${plan.changed ? summarizePlan(plan.plan) : 'no changes'}`);
+      if (!plan.changed) {
+        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${plan.revision}; nothing to publish.`);
+        await deps.refreshStatus();
+        return { status: 'up-to-date', revision: plan.revision };
+      }
+      if (plan.plan.deletions.length > 0) {
+        const stageNames = new Map((await client.stages()).stages.map((s) => [s.key, s.name]));
+        const items = plan.plan.deletions.map((d) => `${d.setting} in ${stageNames.get(d.stage) ?? d.stage}: ${REASONS[d.reason]}`);
+        const ok = await deps.confirm({
+          kind: 'publish-deletions',
+          message: `Publishing "${app}" deletes ${items.length} stored value${items.length > 1 ? 's' : ''}. Publish?`,
+          detail: `${items.map((i) => `• ${i}`).join('\n')}\n\nDeleted values cannot be recovered. Plan: ${summarizePlan(plan.plan)}.`,
+          confirmLabel: 'Publish and Delete Values',
+          items,
+        });
+        if (!ok) {
+          deps.log.info(`publish ${app}: cancelled at the deletion confirmation; nothing changed`);
+          void vscode.window.showInformationMessage(`Publish of "${app}" cancelled; nothing changed in the portal.`);
+          return { status: 'cancelled', revision: plan.revision, deletions: items };
+        }
+      }
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Publishing "${app}" to ${serverUrl}…`, cancellable: false },
+        () => client.publish(app, { definitions: doc, baseRevision: plan.revision }),
+      );
+      if (!result.changed) {
+        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${result.revision}; nothing to publish.`);
+        await deps.refreshStatus();
+        return { status: 'up-to-date', revision: result.revision };
+      }
+      deps.log.info(`published ${app} revision ${result.revision}: ${summarizePlan(result.plan)}`);
+      void vscode.window.showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`);
+      await deps.refreshStatus();
+      return { status: 'published', revision: result.revision, plan: result.plan };
+    } catch (err) {
+      const failure: Failure = describeFailure(err, { serverUrl, app, retry });
+      deps.log.error(`publish ${app} failed (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}`);
+      void vscode.window.showErrorMessage(failure.message, ...failure.actions.map((a) => a.label)).then((label) => {
+        const action = failure.actions.find((a) => a.label === label);
+        if (action) void vscode.commands.executeCommand(action.command, ...(action.args ?? []));
+      });
+      await deps.refreshStatus().catch(() => undefined);
+      return { status: 'failed', kind: failure.kind, httpStatus: failure.status, message: failure.message };
+    }
+  };
+  return publish;
+}

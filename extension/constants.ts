@@ -1,0 +1,50 @@
+// Every id the extension contributes, in one place. package.json's `contributes` uses the same
+// strings; test/vscode/commands.test.ts checks that each contributed command is registered.
+
+export const COMMANDS = {
+  createDefinitionsFile: 'odcSettings.createDefinitionsFile',
+  openDefinitionsFile: 'odcSettings.openDefinitionsFile',
+  refresh: 'odcSettings.refresh',
+  addSetting: 'odcSettings.addSetting',
+  renameSetting: 'odcSettings.renameSetting',
+  editDescription: 'odcSettings.editDescription',
+  changeType: 'odcSettings.changeType',
+  editDefault: 'odcSettings.editDefault',
+  removeDefault: 'odcSettings.removeDefault',
+  setSecret: 'odcSettings.setSecret',
+  deleteSetting: 'odcSettings.deleteSetting',
+  revealSetting: 'odcSettings.revealSetting',
+  signIn: 'odcSettings.signIn',
+  signOut: 'odcSettings.signOut',
+  publishApp: 'odcSettings.publishApp',
+  showLog: 'odcSettings.showLog',
+} as const;
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
+
+export const VIEWS = {
+  container: 'odcSettings',
+  settings: 'odcSettings.settings',
+} as const;
+
+export const CONFIG = {
+  section: 'odcSettings',
+  definitionsFile: 'definitionsFile',
+  serverUrl: 'serverUrl',
+  allowInsecureHttp: 'allowInsecureHttp',
+} as const;
+
+/** Context keys for `when` clauses in package.json. */
+export const CONTEXT = {
+  hasDefinitions: 'odcSettings.hasDefinitions',
+  signedIn: 'odcSettings.signedIn',
+} as const;
+
+export const DIAGNOSTIC_SOURCE = 'ODC Settings';
+export const DIAGNOSTIC_CODES = {
+  syntax: 'json-syntax',
+  shape: 'definitions-shape',
+  rule: 'definitions-rule',
+  credentialDefault: 'credential-default',
+} as const;
+
+export const LOG_CHANNEL_NAME = 'ODC Settings';

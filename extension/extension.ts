@@ -1,0 +1,95 @@
+// Composition only: build the services, the Settings tree, diagnostics, status bar and
+// commands, register each once, and put every disposable in context.subscriptions.
+import * as vscode from 'vscode';
+import { addSettingCommand } from './commands/addSetting';
+import { changeTypeCommand } from './commands/changeType';
+import { createDefinitionsFileCommand } from './commands/createDefinitionsFile';
+import { deleteSettingCommand } from './commands/deleteSetting';
+import type { Deps } from './commands/deps';
+import { editDefaultCommand, removeDefaultCommand } from './commands/editDefault';
+import { editDescriptionCommand } from './commands/editDescription';
+import { openDefinitionsFileCommand, revealSettingCommand } from './commands/openDefinitionsFile';
+import { publishAppCommand } from './commands/publishApp';
+import { refreshCommand } from './commands/refresh';
+import { register } from './commands/register';
+import { renameSettingCommand } from './commands/renameSetting';
+import { setSecretCommand } from './commands/setSecret';
+import { signInCommand, signOutCommand } from './commands/signIn';
+import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
+import { DefinitionsModel } from './definitions/definitionsModel';
+import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
+import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
+import { PortalSession } from './services/session';
+import { TokenStore } from './services/tokenStore';
+import { PublishStatus } from './status/publishStatus';
+import type { OdcSettingsApi } from './testApi';
+import { ConfirmSeam } from './ui/confirm';
+import { onSecretCheckboxChanged } from './views/secretCheckbox';
+import { SettingsTreeProvider } from './views/settingsTree';
+import type { TreeNode } from './views/treeNodes';
+import { registerStageValues } from './webviews/stageValuesPanel';
+
+export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi> {
+  const subs = context.subscriptions;
+  const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
+  subs.push(log);
+
+  const tokens = new TokenStore(context.secrets, () => new vscode.EventEmitter<void>());
+  const session = new PortalSession(tokens);
+  const model = new DefinitionsModel(log);
+  const confirm = new ConfirmSeam();
+  subs.push(tokens, model);
+
+  const tree = new SettingsTreeProvider(model);
+  const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
+  const status = new PublishStatus(model, session, log);
+  const setHasDefinitions = () => void vscode.commands.executeCommand('setContext', CONTEXT.hasDefinitions, model.apps().length > 0);
+  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
+  subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
+
+  const deps: Deps = { model, log, confirm: confirm.ask, session, refreshTree: () => tree.refresh(), refreshStatus: () => status.refresh() };
+  const setSecret = setSecretCommand(deps);
+  subs.push(view.onDidChangeCheckboxState(onSecretCheckboxChanged(setSecret, deps.refreshTree, log)));
+
+  const commands: Record<string, (...args: unknown[]) => unknown> = {
+    [COMMANDS.createDefinitionsFile]: createDefinitionsFileCommand(deps),
+    [COMMANDS.openDefinitionsFile]: openDefinitionsFileCommand(deps),
+    [COMMANDS.revealSetting]: revealSettingCommand(deps),
+    [COMMANDS.refresh]: refreshCommand(deps),
+    [COMMANDS.addSetting]: addSettingCommand(deps),
+    [COMMANDS.renameSetting]: renameSettingCommand(deps),
+    [COMMANDS.editDescription]: editDescriptionCommand(deps),
+    [COMMANDS.changeType]: changeTypeCommand(deps),
+    [COMMANDS.editDefault]: editDefaultCommand(deps),
+    [COMMANDS.removeDefault]: removeDefaultCommand(deps),
+    [COMMANDS.setSecret]: setSecret,
+    [COMMANDS.deleteSetting]: deleteSettingCommand(deps),
+    [COMMANDS.signIn]: signInCommand(deps),
+    [COMMANDS.signOut]: signOutCommand(deps),
+    [COMMANDS.publishApp]: publishAppCommand(deps),
+    [COMMANDS.showLog]: () => log.show(),
+  } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
+  for (const [id, handler] of Object.entries(commands)) register(subs, log, id as (typeof COMMANDS)[keyof typeof COMMANDS], handler);
+  registerStageValues(context, { session, log, model });
+
+  await model.initialize();
+  setHasDefinitions();
+  void status.refresh();
+  log.info(`activated; ${model.apps().length} app(s) in ${vscode.workspace.workspaceFolders?.length ?? 0} folder(s)`);
+
+  return {
+    replaceConfirm: (fn) => confirm.replace(fn),
+    settingsTree: tree,
+    status: () => status.snapshot(),
+    refreshStatus: () => status.refresh(),
+    storedState: () => ({
+      workspace: Object.fromEntries(context.workspaceState.keys().map((k) => [k, context.workspaceState.get(k)])),
+      global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
+    }),
+    globalStorageUri: context.globalStorageUri,
+  };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

@@ -1,0 +1,41 @@
+// The one seam at the UI boundary for "are you sure?" questions. Production uses a modal
+// warning; extension-host tests swap in a function (through the test API that activate()
+// returns) that records the request and answers, because a modal cannot be clicked from
+// inside the extension host. The real modal is covered by the workbench UI tests.
+import * as vscode from 'vscode';
+
+export type ConfirmKind = 'mark-secret' | 'unmark-secret' | 'delete-setting' | 'publish-deletions' | 'change-type';
+
+export interface ConfirmRequest {
+  kind: ConfirmKind;
+  /** The question, one line. */
+  message: string;
+  /** More lines under it: consequences, the list of affected values. */
+  detail: string;
+  /** The button that says yes; anything else (Cancel, Escape, closing) is no. */
+  confirmLabel: string;
+  /** Structured lines of what will be lost (publish: "Setting in Stage: reason"), for tests and logs. */
+  items?: string[];
+}
+
+export type Confirm = (request: ConfirmRequest) => Promise<boolean>;
+
+export const modalConfirm: Confirm = async (req) => {
+  const answer = await vscode.window.showWarningMessage(req.message, { modal: true, detail: req.detail }, req.confirmLabel);
+  return answer === req.confirmLabel;
+};
+
+/** Holds the current Confirm; commands call `ask` so a test's replacement takes effect at once. */
+export class ConfirmSeam {
+  private current: Confirm = modalConfirm;
+
+  readonly ask: Confirm = (req) => this.current(req);
+
+  /** Replace the confirmation (tests). Disposing restores the modal. */
+  replace(confirm: Confirm): vscode.Disposable {
+    this.current = confirm;
+    return new vscode.Disposable(() => {
+      if (this.current === confirm) this.current = modalConfirm;
+    });
+  }
+}

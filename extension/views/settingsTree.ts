@@ -1,0 +1,134 @@
+// Data > Settings: an app node per workspace folder with a definitions file, a node per
+// setting under it with an Is Secret checkbox, a lock icon for secrets, and the type and the
+// default (or ***** for a secret) as the description. The file is the source of truth: the
+// tree re-renders from the model whenever the file or its open editor changes.
+import * as vscode from 'vscode';
+import { SECRET_MASK } from '../../common/values';
+import { COMMANDS } from '../constants';
+import type { AppEntry, DefinitionsModel } from '../definitions/definitionsModel';
+import type { LooseSetting, ParsedDefinitions } from '../definitions/definitionsText';
+import type { AppNode, MessageNode, SettingNode, TreeNode } from './treeNodes';
+
+const MAX_SHOWN_DEFAULT = 60;
+
+/** How a setting's type and default read in the tree; a secret's value is always the mask. */
+export function settingDescription(s: LooseSetting): string {
+  const type = s.rawType ?? 'no type';
+  if (s.isSecret) return `${type} · ${SECRET_MASK}`;
+  if (s.defaultValue === undefined) return type;
+  const shown = s.type === 'Text' || s.defaultValue === '' ? JSON.stringify(s.defaultValue) : s.defaultValue;
+  return `${type} · ${shown.length > MAX_SHOWN_DEFAULT ? shown.slice(0, MAX_SHOWN_DEFAULT - 1) + '…' : shown}`;
+}
+
+function problemsOfSetting(parsed: ParsedDefinitions, index: number): string[] {
+  return parsed.problems.filter((p) => p.path[0] === 'settings' && p.path[1] === index).map((p) => p.message);
+}
+
+export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly model: DefinitionsModel) {
+    // Any change re-renders the whole tree: it is small, and node identities are data, not objects.
+    this.subscription = model.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  /** Re-render (also reverts a checkbox the user toggled when the change was declined). */
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(element?: TreeNode): TreeNode[] {
+    if (!element) {
+      return this.model.apps().map((e): AppNode => ({ kind: 'app', folder: e.folder.uri.toString() }));
+    }
+    if (element.kind !== 'app') return [];
+    const entry = this.model.entryFor(element.folder);
+    const parsed = entry?.parsed;
+    if (!entry || !parsed) return [];
+    const nodes: TreeNode[] = [];
+    if (parsed.syntaxErrors.length > 0) {
+      nodes.push({ kind: 'message', folder: element.folder, text: `${entry.relativePath} is not valid JSON: fix it to see every setting` });
+    }
+    for (const s of parsed.settings) nodes.push({ kind: 'setting', folder: element.folder, name: s.name, index: s.index } satisfies SettingNode);
+    if (parsed.settings.length === 0 && parsed.syntaxErrors.length === 0) {
+      nodes.push({ kind: 'message', folder: element.folder, text: 'No settings yet: add one with +' });
+    }
+    return nodes;
+  }
+
+  getParent(element: TreeNode): TreeNode | undefined {
+    return element.kind === 'app' ? undefined : { kind: 'app', folder: element.folder };
+  }
+
+  getTreeItem(element: TreeNode): vscode.TreeItem {
+    const entry = this.model.entryFor(element.folder);
+    if (element.kind === 'app') return this.appItem(element, entry);
+    if (element.kind === 'message') return this.messageItem(element, entry);
+    const setting = entry?.parsed?.settings.find((s) => s.index === element.index && s.name === element.name);
+    if (!entry?.parsed || !setting) return new vscode.TreeItem(element.name);
+    return this.settingItem(element, entry, entry.parsed, setting);
+  }
+
+  private appItem(node: AppNode, entry: AppEntry | undefined): vscode.TreeItem {
+    const parsed = entry?.parsed;
+    const item = new vscode.TreeItem(parsed?.app.name || entry?.folder.name || 'app', vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `app:${node.folder}`;
+    item.contextValue = 'odcApp';
+    const problemCount = parsed ? parsed.syntaxErrors.length + parsed.problems.length : 0;
+    item.description = [parsed?.app.key, problemCount ? `${problemCount} problem${problemCount > 1 ? 's' : ''}` : undefined].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(problemCount ? 'error' : 'package');
+    item.resourceUri = entry?.uri;
+    item.tooltip = entry ? `${entry.folder.name}/${entry.relativePath}` : undefined;
+    return item;
+  }
+
+  private messageItem(node: MessageNode, entry: AppEntry | undefined): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+    item.id = `message:${node.folder}:${node.text}`;
+    item.contextValue = 'odcMessage';
+    item.iconPath = new vscode.ThemeIcon('info');
+    if (entry) item.command = { command: COMMANDS.openDefinitionsFile, title: 'Open Definitions File', arguments: [{ folder: node.folder }] };
+    return item;
+  }
+
+  private settingItem(node: SettingNode, entry: AppEntry, parsed: ParsedDefinitions, s: LooseSetting): vscode.TreeItem {
+    const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `setting:${node.folder}#${s.index}:${s.name}`;
+    item.description = settingDescription(s);
+    item.contextValue = s.isSecret ? 'odcSetting.secret' : 'odcSetting';
+    item.checkboxState = {
+      state: s.isSecret ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
+      tooltip: s.isSecret ? 'Is Secret: uncheck to make it a non-secret setting' : 'Is Secret: check to keep its value only in the portal, encrypted and never shown',
+      accessibilityInformation: { label: `Is Secret, ${s.isSecret ? 'checked' : 'not checked'}` },
+    };
+    const problems = problemsOfSetting(parsed, s.index);
+    const credential = parsed.credentialWarnings.find((w) => w.index === s.index);
+    if (s.isSecret) item.iconPath = new vscode.ThemeIcon('lock');
+    else if (problems.length) item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+    else if (credential) item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    else item.iconPath = new vscode.ThemeIcon('symbol-field');
+
+    const md = new vscode.MarkdownString(undefined, false);
+    md.appendMarkdown(`**${escapeMd(s.name)}** · ${escapeMd(s.rawType ?? 'no type')}${s.isSecret ? ' · $(lock) secret' : ''}\n\n`);
+    md.supportThemeIcons = true;
+    if (s.description) md.appendMarkdown(`${escapeMd(s.description)}\n\n`);
+    if (s.isSecret) md.appendMarkdown(`Value set per stage in the portal; never shown (${SECRET_MASK}).\n\n`);
+    else md.appendMarkdown(s.defaultValue === undefined ? 'No default value.\n\n' : 'Default value shown in the description.\n\n');
+    for (const p of problems) md.appendMarkdown(`$(error) ${escapeMd(p)}\n\n`);
+    if (credential) md.appendMarkdown(`$(warning) The default looks like ${escapeMd(credential.hint.kind)}: mark it secret.\n\n`);
+    item.tooltip = md;
+    item.command = { command: COMMANDS.revealSetting, title: 'Show in Definitions File', arguments: [node] };
+    return item;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}
