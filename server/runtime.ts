@@ -70,7 +70,9 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
       opts.logger.warn('finished an interrupted key rotation: the new master key is now current');
     }
   }
-  fs.chmodSync(dbFile, 0o600);
+  // Owner-only, the WAL and its index included: SQLite created them (on a first start) with the
+  // process umask, before this chmod, and the WAL holds values and ciphertexts like the database.
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
   opts.logger.info(`master key source: ${resolved.source.describe}${resolved.created ? ' (created)' : ''}`);
   return { store, masterKey, source: resolved.source };
 }

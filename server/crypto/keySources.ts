@@ -1,6 +1,7 @@
 // Where the master key comes from (SPEC §5), in order: PORTAL_MASTER_KEY, the OS
 // keychain through keytar (only after a write-and-read-back probe, since a locked
 // keyring answers null silently), then a key file in the data dir (mode 0600).
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -101,6 +102,30 @@ interface Keytar {
   deletePassword(service: string, account: string): Promise<boolean>;
 }
 
+/**
+ * How long one keychain call may take. A secret service that never answers (a D-Bus peer
+ * that accepts and stays silent, a keyring waiting on an unlock prompt nobody sees) would
+ * otherwise hang the server at start for good: keytar/libsecret have no deadline of their own.
+ */
+export const KEYCHAIN_TIMEOUT_MS = 5_000;
+
+function deadline<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new KeySourceError(`no answer within ${ms / 1000} s to a ${what}`)), ms);
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
+
+/** keytar with a deadline on every call. */
+function withDeadline(keytar: Keytar, ms: number): Keytar {
+  return {
+    getPassword: (service, account) => deadline(keytar.getPassword(service, account), ms, 'keychain read'),
+    setPassword: (service, account, password) => deadline(keytar.setPassword(service, account, password), ms, 'keychain write'),
+    deletePassword: (service, account) => deadline(keytar.deletePassword(service, account), ms, 'keychain delete'),
+  };
+}
+
 const KEYCHAIN_SERVICE = 'odc-portal';
 
 export class KeychainKeySource implements MasterKeySource {
@@ -134,30 +159,55 @@ export class KeychainKeySource implements MasterKeySource {
   }
 }
 
+type ProbeResult = { kind: 'ok' } | { kind: 'mismatch' } | { kind: 'error'; message: string } | { kind: 'timeout' };
+
+/**
+ * The write-and-read-back probe, run in a child process. A keytar call cannot be cancelled:
+ * one stuck on a secret service that never answers would hang this process at start, and
+ * again at exit (libuv waits for the thread it occupies). A child can be killed.
+ */
+function probeInChild(modulePath: string, timeoutMs: number): Promise<ProbeResult> {
+  const script = `
+    const k = require(${JSON.stringify(modulePath)}); const m = k.default || k;
+    const v = require('node:crypto').randomBytes(16).toString('hex'); const s = ${JSON.stringify(KEYCHAIN_SERVICE)};
+    (async () => { await m.setPassword(s, 'probe', v); const b = await m.getPassword(s, 'probe'); await m.deletePassword(s, 'probe'); return b === v ? 'ok' : 'mismatch'; })()
+      .then((r) => process.stdout.write(r), (e) => process.stdout.write('error:' + String((e && e.message) || e).split('\\n')[0]));`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', windowsHide: true }, (err, stdout) => {
+      if (err && (err as { killed?: boolean }).killed) return resolve({ kind: 'timeout' });
+      if (stdout === 'ok' || stdout === 'mismatch') return resolve({ kind: stdout });
+      if (stdout.startsWith('error:')) return resolve({ kind: 'error', message: stdout.slice(6) });
+      resolve({ kind: 'error', message: err ? err.message.split('\n')[0]! : 'the probe gave no answer' });
+    });
+  });
+}
+
 /** Loads keytar if installed and proves the keychain stores and returns a value. */
-export async function probeKeychain(log: KeyLog): Promise<Keytar | null> {
+export async function probeKeychain(log: KeyLog, timeoutMs = KEYCHAIN_TIMEOUT_MS): Promise<Keytar | null> {
   let keytar: Keytar;
+  let modulePath: string;
   try {
     const req = createRequire(__filename);
-    const mod = req('keytar') as Keytar & { default?: Keytar };
-    keytar = mod.default ?? mod;
+    modulePath = req.resolve('keytar');
+    const mod = req(modulePath) as Keytar & { default?: Keytar };
+    keytar = withDeadline(mod.default ?? mod, timeoutMs);
   } catch (err) {
     log.warn(`OS keychain unavailable (keytar not installed: ${(err as Error).message.split('\n')[0]}); falling back to the key file`);
     return null;
   }
-  const probe = randomBytes(16).toString('hex');
-  try {
-    await keytar.setPassword(KEYCHAIN_SERVICE, 'probe', probe);
-    const back = await keytar.getPassword(KEYCHAIN_SERVICE, 'probe');
-    await keytar.deletePassword(KEYCHAIN_SERVICE, 'probe');
-    if (back !== probe) {
+  const probe = await probeInChild(modulePath, timeoutMs);
+  switch (probe.kind) {
+    case 'ok':
+      return keytar;
+    case 'mismatch':
       log.warn('OS keychain did not return what was written (locked keyring?); falling back to the key file');
       return null;
-    }
-    return keytar;
-  } catch (err) {
-    log.warn(`OS keychain unavailable (${(err as Error).message.split('\n')[0]}); falling back to the key file`);
-    return null;
+    case 'timeout':
+      log.warn(`OS keychain did not answer within ${timeoutMs / 1000} s (a locked keyring waiting for an unlock prompt, or a secret service that does not respond); falling back to the key file`);
+      return null;
+    case 'error':
+      log.warn(`OS keychain unavailable (${probe.message}); falling back to the key file`);
+      return null;
   }
 }
 
