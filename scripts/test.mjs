@@ -22,6 +22,7 @@ const suites = {
   setup: () => ['bash', 'scripts/setup-test-deps.sh'],
   typecheck: () => [bin('tsc'), '-p', 'tsconfig.json', '--noEmit'],
   'typecheck-webview': () => [bin('tsc'), '-p', 'webview/tsconfig.json', '--noEmit'],
+  'typecheck-browser-tests': () => [bin('tsc'), '-p', 'tsconfig.tests-browser.json', '--noEmit'],
   build: () => ['node', 'scripts/build.mjs'],
   unit: () => nodeTest('test/unit'),
   server: () => nodeTest('test/server'),

@@ -27,7 +27,7 @@ export interface StageValuesControllerOptions {
   /** A client with the current session's token; throws when not signed in. */
   client: () => Promise<StageValuesClient>;
   /** Delivers a message to the webview (webview.postMessage). */
-  post: (message: HostToWebview) => Thenable<boolean> | Promise<boolean> | boolean | void;
+  post: (message: HostToWebview) => PromiseLike<boolean> | boolean | void;
   /** The stage to show first. */
   initialStage?: string;
   /** Never receives a value: method names, outcomes and error messages only. */

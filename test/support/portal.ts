@@ -109,8 +109,8 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       const token = o.token === undefined ? adminToken : o.token;
       if (token) headers.authorization = `Bearer ${token}`;
-      let body: string | Buffer | undefined;
-      if (o.raw !== undefined) body = o.raw;
+      let body: string | Uint8Array<ArrayBuffer> | undefined;
+      if (o.raw !== undefined) body = typeof o.raw === 'string' ? o.raw : Uint8Array.from(o.raw);
       else if (o.body !== undefined) {
         body = JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
