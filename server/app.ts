@@ -83,13 +83,14 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(jsonBody);
+  // First: the run-time read is the hot path (every app instance), and no other route shares its path.
+  v1.use(runtimeRouter(store));
   v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
     const body: StagesResponse = { stages: store.stages };
     res.json(body);
   });
   v1.use(appsRouter(store));
   v1.use(adminRouter(store));
-  v1.use(runtimeRouter(store));
   app.use(API_PREFIX, v1);
 
   app.use((req) => {

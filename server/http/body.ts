@@ -39,12 +39,14 @@ export function checkJsonTree(value: unknown): void {
     const { v, depth } = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_DEPTH) throw badRequest(`the body is nested more than ${MAX_DEPTH} levels deep`);
+    // Only objects and arrays go on the stack: a primitive has no keys and no depth of its own.
     if (Array.isArray(v)) {
-      for (const item of v) stack.push({ v: item, depth: depth + 1 });
+      for (const item of v) if (item !== null && typeof item === 'object') stack.push({ v: item, depth: depth + 1 });
     } else {
       for (const key of Object.keys(v)) {
         if (FORBIDDEN_KEYS.has(key)) throw badRequest(`the key "${key}" is not allowed in a request body`);
-        stack.push({ v: (v as Record<string, unknown>)[key], depth: depth + 1 });
+        const child = (v as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
       }
     }
   }

@@ -101,6 +101,8 @@ export class Store {
    * replaced or deleted secret does not stay in memory. See freshMemos().
    */
   private memoStamp = '';
+  private dataVersion = 0;
+  private dataVersionChecked = false;
   private readonly tokenMemo = new Map<string, TokenRecord>();
   private readonly runtimeMemo = new Map<string, RuntimeSettings>();
 
@@ -146,12 +148,21 @@ export class Store {
 
   /**
    * Whether the memos may be used: false inside a transaction (it could still roll back);
-   * otherwise drops them if anything was committed since they were filled.
+   * otherwise drops them if anything was committed since they were filled. This connection's
+   * own writes are seen at once (total_changes() is cheap); other processes' commits through
+   * PRAGMA data_version, which opens a read transaction (file locks), so it is read once per
+   * turn of the event loop: once per request, not once per lookup.
    */
   private freshMemos(): boolean {
     if (this.db.inTransaction) return false;
-    const s = this.stmt('SELECT (SELECT data_version FROM pragma_data_version()) AS d, total_changes() AS c').get() as { d: number; c: number };
-    const stamp = `${s.d}:${s.c}`;
+    if (!this.dataVersionChecked) {
+      this.dataVersion = this.stmt('PRAGMA data_version').pluck().get() as number;
+      this.dataVersionChecked = true;
+      process.nextTick(() => {
+        this.dataVersionChecked = false;
+      });
+    }
+    const stamp = `${this.dataVersion}:${this.stmt('SELECT total_changes()').pluck().get() as number}`;
     if (stamp !== this.memoStamp) {
       this.memoStamp = stamp;
       this.tokenMemo.clear();
@@ -442,7 +453,8 @@ export class Store {
           const secret = def.isSecret && c.value !== null ? this.sealValue(app, stage, c.name, version, c.value) : null;
           const plain = !def.isSecret ? c.value : null;
           upsert.run(app, stage, c.name, version, plain, secret, at, by);
-          if (hadValue) scrub = true;
+          // Only a plaintext value needs scrubbing from the WAL; a secret's old copy there is ciphertext.
+          if (hadValue && before!.plain !== null) scrub = true;
           const action = c.value === null ? 'value.clear' : hadValue ? 'value.replace' : 'value.set';
           this.appendAudit(actor, { action, outcome: 'ok', app, stage, setting: c.name, revision: current.revision, version, detail: { isSecret: def.isSecret } });
         }
