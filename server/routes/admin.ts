@@ -52,6 +52,7 @@ export function adminRouter(store: Store): Router {
   });
 
   r.get('/apps/:app/audit', allowRoles('admin', 'developer'), requireScope, (req: Request<{ app: string }>, res) => {
+    store.getApp(req.params.app); // 404 for an app never published
     const stages = req.token!.stages;
     res.json({ events: store.listAudit({ ...page(req), app: req.params.app, ...(stages === '*' ? {} : { stages }) }) });
   });

@@ -305,7 +305,7 @@ describe('access: who may do what', () => {
     ];
     for (const [method, route, body] of cases) {
       isProblem(await portal.api(method, route, { token: scoped, body }), 403);
-      if (route !== '/apps/ghost/audit') isProblem(await portal.api(method, route, { token: admin, body }), 404);
+      isProblem(await portal.api(method, route, { token: admin, body }), 404);
     }
     // Publishing to an app outside the scope is 403 even though the app does not exist yet.
     isProblem(await portal.api('POST', '/apps/ghost/publish', { token: scoped, body: { definitions: definitionsOf('ghost') } }), 403);
