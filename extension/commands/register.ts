@@ -20,7 +20,6 @@ export function register(subscriptions: vscode.Disposable[], log: vscode.LogOutp
       } catch (err) {
         const message = errorMessage(err);
         log.error(`${id}: ${message}`);
-        console.error(`DEBUG ${id}: ${message}`);
         void vscode.window.showErrorMessage(message.charAt(0).toUpperCase() + message.slice(1), 'Show Log').then((choice) => {
           if (choice) log.show(true);
         });

@@ -1,7 +1,7 @@
 // The definitions file of each workspace folder (one app per folder), kept in step with the
 // file: an open editor's text wins over the disk (so unsaved hand edits show at once), a file
-// watcher catches changes made outside VS Code. Edits go through a WorkspaceEdit on the
-// document, so an open editor's unsaved state is kept, and are then saved.
+// watcher catches changes made outside VS Code. Edits keep an open editor's unsaved state
+// (see edit()).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_DEFINITIONS_FILE } from '../../common/definitions';
@@ -33,7 +33,9 @@ export class DefinitionsModel implements vscode.Disposable {
   private watchers: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private readonly changed = new vscode.EventEmitter<AppEntry | undefined>();
-  private generation = new Map<string, number>();
+  private readonly generation = new Map<string, number>();
+  private readonly pending = new Map<string, Promise<AppEntry | undefined>>();
+  private readonly writes = new Map<string, Promise<void>>();
 
   /** Fires with the entry that changed, or undefined when the set of apps changed. */
   readonly onDidChange = this.changed.event;
@@ -107,19 +109,45 @@ export class DefinitionsModel implements vscode.Disposable {
   }
 
   /** Re-reads one folder's file (open document first, else disk) and fires onDidChange if it changed. */
-  async reload(folderKey: string, fire = true): Promise<AppEntry | undefined> {
-    const entry = this.entries.get(folderKey);
-    if (!entry) return undefined;
+  reload(folderKey: string, fire = true): Promise<AppEntry | undefined> {
     const gen = (this.generation.get(folderKey) ?? 0) + 1;
     this.generation.set(folderKey, gen);
+    const result = this.doReload(folderKey, gen, fire);
+    this.pending.set(folderKey, result);
+    return result;
+  }
+
+  private async doReload(folderKey: string, gen: number, fire: boolean): Promise<AppEntry | undefined> {
+    // Never read while our own write is in flight: a half-written file would flash as invalid.
+    await this.writes.get(folderKey);
+    const entry = this.entries.get(folderKey);
+    if (!entry) return undefined;
     const text = await this.readText(entry.uri);
-    // A newer reload started meanwhile; its result wins.
-    if (this.generation.get(folderKey) !== gen || this.entries.get(folderKey) !== entry) return this.entries.get(folderKey);
-    if (text === entry.parsed?.text) return entry;
-    const updated: AppEntry = { ...entry, parsed: text === undefined ? undefined : parseDefinitionsText(text) };
+    // A newer reload started meanwhile: its result is the answer, for this caller too.
+    if (this.generation.get(folderKey) !== gen) return this.pending.get(folderKey);
+    const current = this.entries.get(folderKey);
+    if (!current || current.uri.toString() !== entry.uri.toString()) return current;
+    if (text === current.parsed?.text) return current;
+    const updated: AppEntry = { ...current, parsed: text === undefined ? undefined : parseDefinitionsText(text) };
     this.entries.set(folderKey, updated);
     if (fire) this.changed.fire(updated);
     return updated;
+  }
+
+  /** Runs `write` after the folder's earlier writes; reloads wait for it to finish. */
+  private async serialize(folderKey: string, write: () => Promise<void>): Promise<void> {
+    const prior = this.writes.get(folderKey) ?? Promise.resolve();
+    const run = prior.then(write);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writes.set(folderKey, settled);
+    try {
+      await run;
+    } finally {
+      if (this.writes.get(folderKey) === settled) this.writes.delete(folderKey);
+    }
   }
 
   private async readText(uri: vscode.Uri): Promise<string | undefined> {
@@ -142,40 +170,50 @@ export class DefinitionsModel implements vscode.Disposable {
   }
 
   /**
-   * Applies an edit to the app's definitions file through a WorkspaceEdit on its document and
-   * saves it, unless the document already had unsaved changes (then the user's editor keeps
-   * them, with ours on top, unsaved). Returns the updated entry.
+   * Applies an edit to the app's definitions file without ever losing an unsaved edit:
+   * - the file has unsaved changes in VS Code: a WorkspaceEdit on the document, on top of the
+   *   user's text, then saved (a secret's removed default must leave the disk, not linger in
+   *   an unsaved buffer; if VS Code cannot save, the edit stays in the editor and we say so);
+   * - otherwise: the new text is written through VS Code's file system API, computed from the
+   *   disk's current text (never from a document that has not caught up with the disk yet),
+   *   and an open editor reloads it as an undoable change.
+   * Only the changed part of the text differs; other fields, order and formatting are kept.
    */
   async edit(entry: AppEntry, edit: DefinitionsEdit): Promise<AppEntry> {
-    const doc = await vscode.workspace.openTextDocument(entry.uri);
-    const wasDirty = doc.isDirty;
-    if (!wasDirty) {
-      // A saved document that has not caught up with a change on disk yet (a tool or `git
-      // checkout` just wrote the file): edit the disk's text, VS Code then reloads the document.
-      const disk = await this.readDisk(entry.uri);
-      if (disk !== undefined && disk !== doc.getText()) {
-        const next = applyDefinitionsEdit(disk, edit);
-        if (next !== disk) await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(next));
-        return (await this.reload(entry.folder.uri.toString())) ?? entry;
+    const key = entry.folder.uri.toString();
+    await this.serialize(key, () => this.write(entry, edit));
+    return (await this.reload(key)) ?? entry;
+  }
+
+  private async write(entry: AppEntry, edit: DefinitionsEdit): Promise<void> {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry.uri.toString() && !d.isClosed);
+    if (open?.isDirty) {
+      const before = open.getText();
+      const change = minimalEdit(before, applyDefinitionsEdit(before, edit));
+      if (change) {
+        const we = new vscode.WorkspaceEdit();
+        we.replace(open.uri, new vscode.Range(open.positionAt(change.offset), open.positionAt(change.offset + change.length)), change.content);
+        if (!(await vscode.workspace.applyEdit(we))) throw new Error(`VS Code refused the edit to ${entry.relativePath}; is the file read-only?`);
       }
+      if (!(await open.save())) {
+        throw new Error(`the change is in the editor of ${entry.relativePath} but could not be saved (did the file change on disk?); save it yourself`);
+      }
+    } else {
+      const disk = await this.readDisk(entry.uri);
+      if (disk === undefined) throw new Error(`${entry.relativePath} no longer exists in ${entry.folder.name}`);
+      const next = applyDefinitionsEdit(disk, edit);
+      if (next !== disk) await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(next));
     }
-    const before = doc.getText();
-    const after = applyDefinitionsEdit(before, edit);
-    const change = minimalEdit(before, after);
-    if (change) {
-      const we = new vscode.WorkspaceEdit();
-      we.replace(doc.uri, new vscode.Range(doc.positionAt(change.offset), doc.positionAt(change.offset + change.length)), change.content);
-      if (!(await vscode.workspace.applyEdit(we))) throw new Error(`VS Code refused the edit to ${entry.relativePath}; is the file read-only?`);
-      if (!wasDirty && !(await doc.save())) throw new Error(`could not save ${entry.relativePath}`);
-    }
-    return (await this.reload(entry.folder.uri.toString())) ?? entry;
   }
 
   /** Writes a new definitions file (refuses to overwrite one). */
   async create(entry: AppEntry, text: string): Promise<AppEntry> {
-    if ((await this.readText(entry.uri)) !== undefined) throw new Error(`${entry.relativePath} already exists in ${entry.folder.name}`);
-    await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(text));
-    return (await this.reload(entry.folder.uri.toString())) ?? entry;
+    const key = entry.folder.uri.toString();
+    await this.serialize(key, async () => {
+      if ((await this.readText(entry.uri)) !== undefined) throw new Error(`${entry.relativePath} already exists in ${entry.folder.name}`);
+      await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(text));
+    });
+    return (await this.reload(key)) ?? entry;
   }
 
   dispose(): void {

@@ -75,28 +75,32 @@ suite('Settings tree over the definitions file', () => {
     await waitFor(() => assert.deepEqual(treeSettings(api).map((s) => `${s.label}: ${s.description}`), ['PaymentApiKey: Text · *****', 'MaxRetries: Integer · 7', 'Welcome: Text · "hello"']), 'the tree to follow the disk');
   });
 
-  test('an unsaved edit in an open editor shows at once, and a tree edit keeps it (unsaved) instead of overwriting it', async () => {
+  test('an unsaved edit in an open editor shows at once, and a tree edit goes on top of it (nothing typed is lost) and saves', async () => {
     // The web workbench (code-server) saves after a delay by default; a desktop user's unsaved edit stays unsaved.
     const files = vscode.workspace.getConfiguration('files');
     await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
-    await resetDefinitions(api, fixture('orders/odc-app.json'));
-    const doc = await openSyncedDocument();
-    await vscode.window.showTextDocument(doc);
-    const we = new vscode.WorkspaceEdit();
-    const at = doc.positionAt(doc.getText().indexOf('"hello"'));
-    we.replace(doc.uri, new vscode.Range(at, at.translate(0, '"hello"'.length)), '"typed by hand"');
-    assert.ok(await vscode.workspace.applyEdit(we));
-    assert.ok(doc.isDirty);
-    await waitFor(() => assert.equal(treeSettings(api)[2]!.description, 'Text · "typed by hand"'), 'the tree to show the unsaved edit');
+    try {
+      await resetDefinitions(api, fixture('orders/odc-app.json'));
+      const doc = await openSyncedDocument();
+      await vscode.window.showTextDocument(doc);
+      const we = new vscode.WorkspaceEdit();
+      const at = doc.positionAt(doc.getText().indexOf('"hello"'));
+      we.replace(doc.uri, new vscode.Range(at, at.translate(0, '"hello"'.length)), '"typed by hand"');
+      assert.ok(await vscode.workspace.applyEdit(we));
+      assert.ok(doc.isDirty);
+      await waitFor(() => assert.equal(treeSettings(api)[2]!.description, 'Text · "typed by hand"'), 'the tree to show the unsaved edit');
+      assert.ok(!readDefinitionsText().includes('typed by hand'), 'not on disk yet');
 
-    assert.equal(await run('odcSettings.addSetting', { name: 'Timeout', type: 'Integer', defaultValue: '30' }), 'Timeout');
-    assert.ok(doc.getText().includes('"typed by hand"') && doc.getText().includes('"Timeout"'), 'both edits are in the editor');
-    assert.ok(doc.isDirty, 'the user decides when to save their own edit');
-    assert.ok(!readDefinitionsText().includes('typed by hand'), 'nothing was written behind the editor');
-    assert.ok(await doc.save());
-    assert.deepEqual(readDefinitions().settings.map((s) => s.name), ['PaymentApiKey', 'MaxRetries', 'Greeting', 'Timeout']);
-    await closeAllEditors();
-    await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+      assert.equal(await run('odcSettings.addSetting', { name: 'Timeout', type: 'Integer', defaultValue: '30' }), 'Timeout');
+      assert.ok(doc.getText().includes('"typed by hand"') && doc.getText().includes('"Timeout"'), 'both edits are in the editor');
+      assert.equal(doc.isDirty, false);
+      const saved = readDefinitions().settings;
+      assert.deepEqual(saved.map((s) => s.name), ['PaymentApiKey', 'MaxRetries', 'Greeting', 'Timeout']);
+      assert.equal(saved[2]!.defaultValue, 'typed by hand', 'the hand edit was kept, not overwritten');
+    } finally {
+      await closeAllEditors();
+      await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('Add Setting appends a readable 2-space setting and keeps the rest of the file byte for byte', async () => {

@@ -1,0 +1,116 @@
+// Sign in and Publish App in the real workbench (code-server = VS Code 1.139 + Debian's
+// Chromium) against a REAL portal server, driven like a user: Sign In from the palette (URL,
+// then the token in a password box), Publish App from the palette and its result
+// notification; then mark a setting that has stage values secret and publish again: the real
+// modal lists the values the publish deletes, and only "Publish and Delete Values" goes on.
+// Screenshots in test-artifacts/.
+//
+// Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { AppResponse, StageSettingsResponse } from '../../common/api';
+import { removeDir, ROOT, startPortal, tempDir, type Portal } from '../support/portal';
+// @ts-ignore: the harness is plain JavaScript (no declarations)
+import * as harness from '../harness/vscode-web.mjs';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const installed: boolean = harness.isCodeServerInstalled();
+
+describe('Sign in and Publish App in the real workbench', { skip: installed ? false : 'code-server is not installed: run bash scripts/setup-code-server.sh' }, () => {
+  let portal: Portal;
+  let server: { url: string; folder: string; stop(): Promise<void> };
+  let browser: { page: Page; close(): Promise<void> };
+  let work: string;
+  let file: string;
+
+  before(async () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'extension'], { cwd: ROOT, stdio: 'inherit' });
+    portal = await startPortal();
+    work = tempDir('odc-ui-publish-');
+    const folder = path.join(work, 'workspace');
+    fs.mkdirSync(folder);
+    file = path.join(folder, 'odc-app.json');
+    fs.copyFileSync(path.join(ROOT, 'test/fixtures/orders/odc-app.json'), file);
+    const extensionsDir = path.join(work, 'extensions');
+    harness.installExtensionBySymlink(extensionsDir, ROOT);
+    server = await harness.startCodeServer({ folder, extensionsDir });
+    browser = await harness.launchBrowser({ viewport: { width: 1400, height: 900 } });
+    await browser.page.goto(harness.workbenchUrl(server));
+    await harness.waitForWorkbench(browser.page);
+  });
+
+  after(async () => {
+    if (browser) await browser.page.screenshot({ path: path.join(ARTIFACTS, 'publish-last.png') }).catch(() => undefined);
+    await browser?.close();
+    await server?.stop();
+    await portal?.stop();
+    if (portal) removeDir(path.dirname(portal.dataDir));
+    if (work) removeDir(work);
+  });
+
+  test('Sign In from the palette, then Publish App: the notification reports the new revision', async () => {
+    const { page } = browser;
+    await harness.runCommandFromPalette(page, 'ODC: Sign In');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill(portal.url);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
+    await input.fill(portal.adminToken);
+    await page.keyboard.press('Enter');
+    await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
+    await page.locator('.statusbar-item', { hasText: 'orders: not published' }).waitFor({ timeout: 15_000 });
+
+    await harness.runCommandFromPalette(page, 'ODC: Publish App');
+    const message = await harness.waitForNotification(page, /Published "orders": revision 1/);
+    assert.match(message, /3 added/);
+    await page.locator('.statusbar-item', { hasText: 'orders r1' }).waitFor({ timeout: 15_000 });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'publish-result.png') });
+    assert.equal((await portal.api<AppResponse>('GET', '/apps/orders')).body.revision, 1);
+  });
+
+  test('a publish that deletes stage values shows them in a modal; only "Publish and Delete Values" goes on', async () => {
+    const { page } = browser;
+    const dev = await portal.api<StageSettingsResponse>('GET', '/apps/orders/stages/development/settings');
+    const greeting = dev.body.settings.find((s) => s.name === 'Greeting')!;
+    const set = await portal.api('PATCH', '/apps/orders/stages/development/settings', { body: { changes: [{ name: 'Greeting', value: 'hi from dev', baseVersion: greeting.version }] } });
+    assert.equal(set.status, 200, set.text);
+
+    // Mark Greeting secret in the tree (real checkbox, real modal).
+    await harness.runCommandFromPalette(page, 'View: Show ODC Settings');
+    const row = page.locator('.monaco-list-row', { hasText: 'Greeting' }).first();
+    await row.locator('.custom-view-tree-node-item-checkbox').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: 'Mark as Secret' }).click();
+    await row.locator('.codicon-lock').waitFor({ timeout: 10_000 });
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).settings[2].isSecret, true);
+
+    // Publish from the tree's title bar; the modal lists the value it deletes.
+    await harness.runCommandFromPalette(page, 'ODC: Publish App');
+    await dialog.waitFor({ timeout: 15_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /Publishing "orders" deletes 1 stored value/);
+    assert.match(text, /Greeting in Development: now secret/);
+    assert.ok(!text.includes('hi from dev'), 'the modal shows no value');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'publish-confirm-deletions.png') });
+
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await harness.waitForNotification(page, /cancelled; nothing changed/);
+    assert.equal((await portal.api<AppResponse>('GET', '/apps/orders')).body.revision, 1);
+
+    await harness.runCommandFromPalette(page, 'ODC: Publish App');
+    await dialog.waitFor({ timeout: 15_000 });
+    await dialog.locator('.monaco-button', { hasText: 'Publish and Delete Values' }).click();
+    await harness.waitForNotification(page, /Published "orders": revision 2 \(1 changed, 1 stored value deleted\)/);
+    const after = await portal.api<StageSettingsResponse>('GET', '/apps/orders/stages/development/settings');
+    const g = after.body.settings.find((s) => s.name === 'Greeting')!;
+    assert.equal(g.isSecret, true);
+    assert.equal(g.hasValue, false);
+    assert.equal(g.missing, true);
+  });
+});
