@@ -47,7 +47,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
-  const deps: Deps = { model, log, confirm: confirm.ask, session, refreshTree: () => tree.refresh(), refreshStatus: () => status.refresh() };
+  // Bound once the Stage Values panels are registered, below.
+  let panelsPublished: (appKey: string) => void = () => {};
+  const deps: Deps = {
+    model,
+    log,
+    confirm: confirm.ask,
+    session,
+    refreshTree: () => tree.refresh(),
+    refreshStatus: () => status.refresh(),
+    onPublished: (appKey) => panelsPublished(appKey),
+  };
   const setSecret = setSecretCommand(deps);
   subs.push(view.onDidChangeCheckboxState(onSecretCheckboxChanged(setSecret, deps.refreshTree, log)));
 
@@ -70,7 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.showLog]: () => log.show(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
   for (const [id, handler] of Object.entries(commands)) register(subs, log, id as (typeof COMMANDS)[keyof typeof COMMANDS], handler);
-  registerStageValues(context, { session, log, model });
+  panelsPublished = registerStageValues(context, { session, log, model }).published;
 
   await model.initialize();
   setHasDefinitions();

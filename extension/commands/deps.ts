@@ -15,4 +15,6 @@ export interface Deps {
   refreshTree: () => void;
   /** Re-checks the status bar against the portal. */
   refreshStatus: () => Promise<void>;
+  /** Tells open Stage Values panels that an app has a new revision. */
+  onPublished: (appKey: string) => void;
 }

@@ -34,7 +34,7 @@ export function summarizePlan(plan: PublishPlan): string {
   return parts.length ? parts.join(', ') : 'no setting changes';
 }
 
-export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confirm' | 'log' | 'refreshStatus'>) {
+export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confirm' | 'log' | 'refreshStatus' | 'onPublished'>) {
   const publish = async (arg?: unknown): Promise<PublishOutcome> => {
     parseArgs(targetArgsSchema, arg);
     let entry = await resolveApp(deps.model, arg);
@@ -97,6 +97,7 @@ export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confir
       deps.log.info(`published ${app} revision ${result.revision}: ${summarizePlan(result.plan)}`);
       void vscode.window.showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`);
       await deps.refreshStatus();
+      deps.onPublished(app);
       return { status: 'published', revision: result.revision, plan: result.plan };
     } catch (err) {
       const failure: Failure = describeFailure(err, { serverUrl, app, retry });

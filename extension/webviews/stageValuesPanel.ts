@@ -71,6 +71,11 @@ class StageValuesPanel {
     );
   }
 
+  /** The app was published from this window: reload the settings (edits are kept). */
+  published(): void {
+    this.controller.notify('host/refresh', { reason: 'published' });
+  }
+
   reveal(stage: string | undefined): void {
     this.panel.reveal();
     if (stage) this.controller.notify('host/showStage', { stage });
@@ -104,7 +109,7 @@ async function pickApp(deps: StageValuesDeps, arg: unknown): Promise<string | un
 }
 
 /** Registers "ODC: Open Stage Values". Everything it creates is owned by context.subscriptions. */
-export function registerStageValues(context: vscode.ExtensionContext, deps: StageValuesDeps): void {
+export function registerStageValues(context: vscode.ExtensionContext, deps: StageValuesDeps): { published: (appKey: string) => void } {
   const panels = new Map<string, StageValuesPanel>();
 
   const open = async (arg?: unknown) => {
@@ -137,4 +142,5 @@ export function registerStageValues(context: vscode.ExtensionContext, deps: Stag
     vscode.commands.registerCommand(OPEN_STAGE_VALUES_COMMAND, open),
     { dispose: () => { for (const p of [...panels.values()]) p.panel.dispose(); } },
   );
+  return { published: (appKey) => panels.get(appKey)?.published() };
 }
