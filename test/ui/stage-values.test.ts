@@ -157,5 +157,12 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
       assert.equal(containsCanary(fs.readFileSync(file), canary), null, `${path.basename(file)} holds no form of the canary`);
     }
     assert.equal(containsCanary(portal.output(), canary), null, 'nor does the server log');
+    // VS Code's side: the profile (settings, state databases, logs with the extension's output
+    // channel) and the workspace hold no form of it either.
+    const vscodeFiles = [...filesUnder(path.join(work, 'user-data')), ...filesUnder(path.join(work, 'workspace'))];
+    assert.ok(vscodeFiles.some((f) => /ODC Settings|odc-settings/i.test(f)), "the extension's output channel log is among the files searched");
+    for (const file of vscodeFiles) {
+      assert.equal(containsCanary(fs.readFileSync(file), canary), null, `${path.relative(work, file)} holds no form of the canary`);
+    }
   });
 });
