@@ -39,8 +39,12 @@ export function toggle(el: Element, hidden: boolean): void {
   else el.removeAttribute('hidden');
 }
 
+let whenFormat: Intl.DateTimeFormat | undefined;
+
 export function formatWhen(iso: string | null): string {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  // One formatter for every row: Date.toLocaleString builds a new one per call (slow for thousands).
+  whenFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? iso : whenFormat.format(d);
 }

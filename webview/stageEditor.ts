@@ -5,7 +5,6 @@
 // and Replace open an empty password field (never prefilled: the webview has no value to put
 // there); what is typed lives in that field and in the stage's drafts until it is saved,
 // discarded or the panel closes, and is wiped from both as soon as the save succeeds.
-import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import type { StageSetting } from '../common/api';
 import type { StageView } from '../common/protocol';
@@ -28,12 +27,20 @@ export interface EditorContext {
   changed(name: string): void;
 }
 
-function button(label: string, action: string, opts: { secondary?: boolean; icon?: string; title?: string } = {}): VscodeButton {
-  const b = h('vscode-button', { 'data-action': action, secondary: opts.secondary ?? true, icon: opts.icon, title: opts.title }, label);
-  return b;
+/**
+ * A row action: a native <button> styled like a secondary vscode-button (styles.css). With
+ * thousands of rows, one web component per action made the first render take seconds.
+ */
+function button(label: string, action: string, opts: { icon?: string; title?: string } = {}): HTMLButtonElement {
+  return h('button', { type: 'button', class: 'row-btn', 'data-action': action, title: opts.title }, opts.icon ? icon(opts.icon) : null, h('span', { class: 'row-btn-label' }, label));
 }
 
-function onActivate(b: VscodeButton, fn: () => void): void {
+function setLabel(b: HTMLButtonElement, label: string): void {
+  const l = b.querySelector('.row-btn-label');
+  if (l && l.textContent !== label) l.textContent = label;
+}
+
+function onActivate(b: HTMLButtonElement, fn: () => void): void {
   b.addEventListener('click', () => {
     if (!b.disabled) fn();
   });
@@ -43,19 +50,19 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 abstract class Row {
   readonly tr: HTMLTableRowElement;
-  protected readonly valueCell = h('td', { class: 'value' });
-  protected readonly actionsCell = h('td', { class: 'actions' });
+  protected readonly valueCell = h('td', { class: 'value', role: 'cell' });
+  protected readonly actionsCell = h('td', { class: 'actions', role: 'cell' });
   protected readonly msg = h('div', { class: 'msg', 'data-role': 'message', 'aria-live': 'polite' });
-  private readonly nameCell = h('th', { scope: 'row', class: 'name' });
-  private readonly typeCell = h('td', { class: 'type' });
-  private readonly defaultCell = h('td', { class: 'default', 'data-role': 'default' });
-  private readonly changedCell = h('td', { class: 'changed', 'data-role': 'changed' });
+  private readonly nameCell = h('th', { scope: 'row', class: 'name', role: 'rowheader' });
+  private readonly typeCell = h('td', { class: 'type', role: 'cell' });
+  private readonly defaultCell = h('td', { class: 'default', 'data-role': 'default', role: 'cell' });
+  private readonly changedCell = h('td', { class: 'changed', 'data-role': 'changed', role: 'cell' });
 
   constructor(
     protected setting: StageSetting,
     protected readonly ctx: EditorContext,
   ) {
-    this.tr = h('tr', { 'data-setting': setting.name }, this.nameCell, this.typeCell, this.valueCell, this.defaultCell, this.changedCell, this.actionsCell);
+    this.tr = h('tr', { 'data-setting': setting.name, role: 'row' }, this.nameCell, this.typeCell, this.valueCell, this.defaultCell, this.changedCell, this.actionsCell);
   }
 
   get isSecret(): boolean {
@@ -104,39 +111,65 @@ abstract class Row {
   abstract dispose(): void;
 }
 
+/**
+ * A non-secret row. Its value field starts as a plain <input> (cheap: thousands of rows render
+ * at once); it becomes a vscode-textfield when the row nears the viewport (`upgrade`, called by
+ * the editor's IntersectionObserver) or when it gets the focus. What is typed lives in the
+ * stage's drafts, so the swap loses nothing.
+ */
 class PlainRow extends Row {
-  private readonly field: VscodeTextfield;
+  private field: HTMLInputElement | VscodeTextfield;
   private readonly resetBtn = button('Reset to default', 'reset', { icon: 'discard', title: "Remove this stage's value: the default applies" });
   private readonly undoBtn = button('Undo', 'undo', { icon: 'reply', title: 'Undo this edit' });
 
   constructor(setting: StageSetting, ctx: EditorContext) {
     super(setting, ctx);
-    this.field = h('vscode-textfield', { 'data-role': 'value', autocomplete: 'off', spellcheck: 'false' });
-    this.field.value = setting.value ?? '';
-    this.field.addEventListener('input', () => {
-      this.ctx.drafts.setText(this.setting, this.field.value);
+    const plain = h('input', { type: 'text', class: 'plain-field', 'data-role': 'value', autocomplete: 'off', spellcheck: 'false' });
+    plain.value = setting.value ?? '';
+    plain.addEventListener('focus', () => this.upgrade(true));
+    this.field = plain;
+    this.listen(plain);
+    onActivate(this.resetBtn, () => {
+      this.ctx.drafts.clear(this.setting);
+      this.ctx.changed(this.setting.name);
+      this.render();
+      this.focus();
+    });
+    onActivate(this.undoBtn, () => {
+      this.undo();
+      this.focus();
+    });
+    this.valueCell.append(this.field, this.msg);
+    this.actionsCell.append(this.resetBtn, this.undoBtn);
+    this.render();
+  }
+
+  private listen(f: HTMLElement & { value: string }): void {
+    f.addEventListener('input', () => {
+      this.ctx.drafts.setText(this.setting, f.value);
       this.ctx.changed(this.setting.name);
       this.render();
     });
-    this.field.addEventListener('keydown', (e) => {
+    f.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.ctx.drafts.get(this.setting.name)) {
         e.stopPropagation();
         this.undo();
       }
     });
-    onActivate(this.resetBtn, () => {
-      this.ctx.drafts.clear(this.setting);
-      this.ctx.changed(this.setting.name);
-      this.render();
-      this.field.focus();
-    });
-    onActivate(this.undoBtn, () => {
-      this.undo();
-      this.field.focus();
-    });
-    this.valueCell.append(this.field, this.msg);
-    this.actionsCell.append(this.resetBtn, this.undoBtn);
-    this.render();
+  }
+
+  /** Replaces the plain input by a vscode-textfield (once), keeping its value and the focus. */
+  upgrade(focus = false): void {
+    const plain = this.field;
+    if (!(plain instanceof HTMLInputElement)) return;
+    const hadFocus = focus || document.activeElement === plain;
+    const f = h('vscode-textfield', { 'data-role': 'value', autocomplete: 'off', spellcheck: 'false' });
+    f.value = plain.value;
+    this.listen(f);
+    this.field = f;
+    this.renderValue();
+    plain.replaceWith(f);
+    if (hadFocus) void f.updateComplete.then(() => f.focus());
   }
 
   private undo(): void {
@@ -151,10 +184,21 @@ class PlainRow extends Row {
     const info = this.ctx.info(s.name);
     const wanted = !edit ? (s.value ?? '') : edit.draft.kind === 'clear' ? '' : null;
     if (wanted !== null && this.field.value !== wanted) this.field.value = wanted;
-    this.field.label = `Value of ${s.name} in ${this.ctx.stageName}`;
-    this.field.placeholder = s.defaultValue !== null ? `${s.defaultValue} (default)` : 'no value';
+    const label = `Value of ${s.name} in ${this.ctx.stageName}`;
+    const placeholder = s.defaultValue !== null ? `${s.defaultValue} (default)` : 'no value';
     const problem = this.ctx.drafts.problem(s);
-    this.field.invalid = !!(problem ?? (!edit ? undefined : info.serverError));
+    const invalid = !!(problem ?? (!edit ? undefined : info.serverError));
+    if (this.field instanceof HTMLInputElement) {
+      this.field.setAttribute('aria-label', label);
+      this.field.placeholder = placeholder;
+      this.field.classList.toggle('invalid', invalid);
+      if (invalid) this.field.setAttribute('aria-invalid', 'true');
+      else this.field.removeAttribute('aria-invalid');
+    } else {
+      this.field.label = label;
+      this.field.placeholder = placeholder;
+      this.field.invalid = invalid;
+    }
     if (problem) this.setMessage('error', capitalize(problem));
     else if (info.serverError) this.setMessage('error', info.serverError);
     else if (info.conflict) this.setMessage('warning', 'Someone else changed this meanwhile, so your edit was not saved. Their value is shown.');
@@ -279,7 +323,7 @@ class SecretRow extends Row {
     else if (!edit && !s.hasValue && !this.field) this.setMessage('warning', 'No value in this stage: set it before the app runs here.');
     else this.setMessage('none');
 
-    this.setBtn.textContent = s.hasValue ? 'Replace' : 'Set';
+    setLabel(this.setBtn, s.hasValue ? 'Replace' : 'Set');
     this.setBtn.dataset.action = s.hasValue ? 'replace' : 'set';
     toggle(this.setBtn, !!this.field);
     toggle(this.clearBtn, !s.hasValue || !!this.field || edit?.draft.kind === 'clear');
@@ -299,19 +343,35 @@ class SecretRow extends Row {
 
 export class StageEditor {
   readonly element: HTMLElement;
-  private readonly tbody = h('tbody');
+  private readonly tbody = h('tbody', { role: 'rowgroup' });
   private readonly empty = h('p', { class: 'empty', hidden: true }, 'This app has no settings yet. Define them in odc-app.json and run "ODC: Publish App".');
   private readonly rows = new Map<string, Row>();
+  private readonly byTr = new WeakMap<Element, PlainRow>();
+  /** Upgrades the value fields of the rows near the viewport (see PlainRow). */
+  private readonly observer =
+    typeof IntersectionObserver === 'function'
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const e of entries) {
+              if (!e.isIntersecting) continue;
+              this.byTr.get(e.target)?.upgrade();
+              this.observer?.unobserve(e.target);
+            }
+          },
+          { rootMargin: '400px 0px' },
+        )
+      : undefined;
   view: StageView | undefined;
 
   constructor(private readonly ctx: EditorContext) {
     const table = h(
       'table',
-      { class: 'settings', 'aria-label': `Settings in ${ctx.stageName}` },
+      // Roles spelled out: styles.css lays the rows out as grids (see there), not as a CSS table.
+      { class: 'settings', role: 'table', 'aria-label': `Settings in ${ctx.stageName}` },
       h(
         'thead',
-        {},
-        h('tr', {}, ...['Name', 'Type', 'Value', 'Default', 'Last changed', 'Actions'].map((t) => h('th', { scope: 'col' }, t))),
+        { role: 'rowgroup' },
+        h('tr', { role: 'row' }, ...['Name', 'Type', 'Value', 'Default', 'Last changed', 'Actions'].map((t) => h('th', { scope: 'col', role: 'columnheader' }, t))),
       ),
       this.tbody,
     );
@@ -321,24 +381,39 @@ export class StageEditor {
   render(view: StageView): void {
     this.view = view;
     const seen = new Set<string>();
-    view.settings.forEach((s, i) => {
+    // The row now at the position being filled. (Not tbody.children[i]: after each insertion that
+    // walks the list from the start again, quadratic with thousands of rows.)
+    let cursor: Element | null = this.tbody.firstElementChild;
+    view.settings.forEach((s) => {
       seen.add(s.name);
       let row = this.rows.get(s.name);
       if (row && row.isSecret !== s.isSecret) {
+        if (cursor === row.tr) cursor = cursor.nextElementSibling;
+        this.observer?.unobserve(row.tr);
         row.dispose();
         row = undefined;
       }
       if (!row) {
-        row = s.isSecret ? new SecretRow(s, this.ctx) : new PlainRow(s, this.ctx);
+        if (s.isSecret) row = new SecretRow(s, this.ctx);
+        else {
+          const plain = new PlainRow(s, this.ctx);
+          if (this.observer) {
+            this.byTr.set(plain.tr, plain);
+            this.observer.observe(plain.tr);
+          } else plain.upgrade();
+          row = plain;
+        }
         this.rows.set(s.name, row);
       } else {
         row.setSetting(s);
       }
       // Move only when out of place: moving a node would take the focus from its input.
-      if (this.tbody.children[i] !== row.tr) this.tbody.insertBefore(row.tr, this.tbody.children[i] ?? null);
+      if (cursor === row.tr) cursor = cursor.nextElementSibling;
+      else this.tbody.insertBefore(row.tr, cursor);
     });
     for (const [name, row] of this.rows) {
       if (!seen.has(name)) {
+        this.observer?.unobserve(row.tr);
         row.dispose();
         this.rows.delete(name);
       }

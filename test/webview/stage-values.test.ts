@@ -344,7 +344,7 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
         }));
       }
       assert.ok(seen.includes('vscode-button#reload'), `toolbar reachable: ${seen.join(' ')}`);
-      assert.ok(seen.includes('vscode-button[set]'), `row actions reachable: ${seen.join(' ')}`);
+      assert.ok(seen.includes('button[set]'), `row actions reachable: ${seen.join(' ')}`);
       assert.ok(seen.includes('vscode-textfield[value]'), `value fields reachable: ${seen.join(' ')}`);
 
       await row(page, 'PaymentApiKey').locator('[data-action=set]').focus();
