@@ -37,6 +37,8 @@ export const CONFIG = {
 export const CONTEXT = {
   hasDefinitions: 'odcSettings.hasDefinitions',
   signedIn: 'odcSettings.signedIn',
+  /** Set once the definitions files have been read, so the welcome view does not flash before. */
+  loaded: 'odcSettings.loaded',
 } as const;
 
 export const DIAGNOSTIC_SOURCE = 'ODC Settings';

@@ -79,15 +79,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
-  for (const [id, handler] of Object.entries(commands)) register(subs, log, id as (typeof COMMANDS)[keyof typeof COMMANDS], handler);
-  panelsPublished = registerStageValues(context, { session, log, model }).published;
-
-  await model.initialize();
-  setHasDefinitions();
-  void status.refresh();
-  log.info(`activated; ${model.apps().length} app(s) in ${vscode.workspace.workspaceFolders?.length ?? 0} folder(s)`);
+  // The definitions files are read and parsed in the background: activate() does not wait for
+  // them (the tree fills in when the model fires onDidChange). A command run before then waits.
+  const ready = model.initialize().then(
+    () => {
+      setHasDefinitions();
+      void status.refresh();
+      log.info(`activated; ${model.apps().length} app(s) in ${vscode.workspace.workspaceFolders?.length ?? 0} folder(s)`);
+    },
+    (err: unknown) => log.error(`reading the definitions files failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  void ready.then(() => vscode.commands.executeCommand('setContext', CONTEXT.loaded, true));
+  for (const [id, handler] of Object.entries(commands)) {
+    register(subs, log, id as (typeof COMMANDS)[keyof typeof COMMANDS], async (...args: unknown[]) => {
+      await ready;
+      return handler(...args);
+    });
+  }
+  panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
 
   return {
+    ready,
     replaceConfirm: (fn) => confirm.replace(fn),
     settingsTree: tree,
     status: () => status.snapshot(),

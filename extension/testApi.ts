@@ -1,5 +1,6 @@
 // What activate() returns: a small, documented surface for the extension-host tests (which
 // run in the same host but in another bundle, so they cannot reach our module state):
+// - ready: resolves when the model has read the definitions files (activation does not wait).
 // - replaceConfirm: the UI-boundary seam; a modal cannot be clicked from inside the host.
 // - settingsTree: the Settings view's data provider, to read what the tree shows.
 // - status: the status bar item's current state.
@@ -12,6 +13,8 @@ import type { StatusSnapshot } from './status/publishStatus';
 import type { TreeNode } from './views/treeNodes';
 
 export interface OdcSettingsApi {
+  /** Resolves once the definitions files have been read (activate() does not wait for that). */
+  readonly ready: Promise<void>;
   replaceConfirm(confirm: Confirm): vscode.Disposable;
   readonly settingsTree: vscode.TreeDataProvider<TreeNode>;
   status(): StatusSnapshot;

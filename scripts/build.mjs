@@ -20,7 +20,8 @@ function vscodeTestEntries() {
 }
 
 const targets = {
-  extension: { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: production },
+  // Minified always: the extension host parses this file on every activation (sourcemap stays external).
+  extension: { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true, plugins: [zodEnglishOnly()] },
   server: { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', external: ['better-sqlite3', 'keytar'] },
   webview: {
     platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root,
@@ -33,6 +34,18 @@ const targets = {
 };
 // jsonc-parser's "main" is a UMD build whose inner require() calls esbuild cannot follow; take its ES module build.
 for (const t of [targets.extension, targets.tests]) t.mainFields = ['module', 'main'];
+
+// zod's `z` namespace re-exports every locale (z.locales, ~265 KB minified) though only English, which zod
+// configures itself from locales/en.js, is ever used here. For the extension bundle (parsed on every
+// activation), locales/index.js keeps English only.
+function zodEnglishOnly() {
+  return {
+    name: 'zod-english-only',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }));
+    },
+  };
+}
 
 // The codicons stylesheet and font, next to main.js/main.css (the webview may load only dist/webview).
 function copyCodicons() {

@@ -3,8 +3,8 @@
 // is stored only in SecretStorage (TokenStore). Arguments { serverUrl, token } skip the prompts.
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { PortalClient } from '../services/portalClient';
 import { checkServerUrl } from '../services/serverUrl';
+import { newPortalClient } from '../services/session';
 import { CONFIG } from '../constants';
 import { describeFailure } from '../publish/portalFailures';
 import type { Deps } from './deps';
@@ -56,7 +56,7 @@ export function signInCommand(deps: Pick<Deps, 'session' | 'log' | 'refreshStatu
 
     let stages: string[];
     try {
-      stages = (await new PortalClient({ serverUrl, token: token.trim() }).stages()).stages.map((s) => s.name);
+      stages = (await (await newPortalClient({ serverUrl, token: token.trim() })).stages()).stages.map((s) => s.name);
     } catch (err) {
       const failure = describeFailure(err, { serverUrl });
       const message = failure.kind === 'unauthorized' ? `The portal at ${serverUrl} did not accept that token. Check it and sign in again.` : failure.message;

@@ -1,6 +1,6 @@
 // What a failed portal call means to the user, and what they can do next. Messages are the
 // server's problem details (which never carry a value) or our own words; never a token.
-import { PortalError } from '../services/portalClient';
+import { PortalError } from '../services/portalError';
 import { NotSignedInError } from '../services/session';
 import { COMMANDS } from '../constants';
 

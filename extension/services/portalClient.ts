@@ -22,20 +22,11 @@ import {
   type StagesResponse,
   type ValueChange,
 } from '../../common/api';
+import { PortalError } from './portalError';
 
-export type PortalErrorKind = 'unreachable' | 'timeout' | 'http' | 'invalid-response';
-
-export class PortalError extends Error {
-  constructor(
-    readonly kind: PortalErrorKind,
-    message: string,
-    readonly status?: number,
-    readonly problem?: Problem,
-  ) {
-    super(message);
-    this.name = 'PortalError';
-  }
-}
+// PortalError lives in its own small module so that code which only checks `instanceof PortalError`
+// does not pull this client (axios, the response schemas) into the extension's activation path.
+export { PortalError, type PortalErrorKind } from './portalError';
 
 export interface PortalClientOptions {
   serverUrl: string;

@@ -1,7 +1,7 @@
 // The portal connection: server URL from settings, token from SecretStorage. Commands and
 // panels ask it for a client; it never stores the token anywhere else.
 import * as vscode from 'vscode';
-import { PortalClient } from './portalClient';
+import type { PortalClient } from './portalClient';
 import { checkServerUrl } from './serverUrl';
 import type { TokenStore } from './tokenStore';
 
@@ -40,7 +40,7 @@ export class PortalSession {
     const serverUrl = this.serverUrl();
     const token = await this.tokens.get(serverUrl);
     if (!token) throw new NotSignedInError(serverUrl);
-    return new PortalClient({ serverUrl, token });
+    return newPortalClient({ serverUrl, token });
   }
 
   async signIn(serverUrl: string, token: string): Promise<void> {
@@ -50,4 +50,13 @@ export class PortalSession {
   async signOut(): Promise<void> {
     await this.tokens.delete(this.serverUrl());
   }
+}
+
+/**
+ * A PortalClient, its module (axios, the portal's zod response schemas) loaded on first use: it is
+ * not needed to activate the extension, and loading it would cost every activation.
+ */
+export async function newPortalClient(opts: ConstructorParameters<typeof PortalClient>[0]): Promise<PortalClient> {
+  const { PortalClient } = await import('./portalClient');
+  return new PortalClient(opts);
 }

@@ -7,7 +7,7 @@ import { normalizeDefinitions, type NormalizedDefinitions } from '../../common/d
 import { COMMANDS, CONTEXT } from '../constants';
 import type { AppEntry, DefinitionsModel } from '../definitions/definitionsModel';
 import { isPublishable } from '../definitions/definitionsText';
-import { PortalError } from '../services/portalClient';
+import { PortalError } from '../services/portalError';
 import type { PortalSession } from '../services/session';
 
 export type StatusState = 'hidden' | 'signed-out' | 'unpublished' | 'in-sync' | 'changed' | 'invalid' | 'error';

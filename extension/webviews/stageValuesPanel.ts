@@ -16,6 +16,8 @@ export interface StageValuesDeps {
   log?: vscode.LogOutputChannel;
   /** The workspace's definitions files: which app a tree node or the palette means. */
   model?: Pick<DefinitionsModel, 'apps' | 'entryFor'>;
+  /** Resolves once the model has read the definitions files (activation does not wait for it). */
+  ready?: Promise<void>;
 }
 
 /** What the command accepts besides a tree node: an app key, or `{ appKey, stage? }` (other commands, tests). */
@@ -114,6 +116,7 @@ export function registerStageValues(context: vscode.ExtensionContext, deps: Stag
 
   const open = async (arg?: unknown) => {
     try {
+      await deps.ready;
       const { appKey: given, stage } = parseOpenArgs(arg);
       const appKey = given ?? (await pickApp(deps, arg));
       if (!appKey) return;

@@ -12,7 +12,10 @@ export const EXTENSION_ID = 'odc-settings.odc-settings';
 export async function activateExtension(): Promise<OdcSettingsApi> {
   const ext = vscode.extensions.getExtension<OdcSettingsApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is loaded`);
-  return ext.isActive ? ext.exports : await ext.activate();
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  // activate() returns before the definitions files are read; the tests start from a loaded model.
+  await api.ready;
+  return api;
 }
 
 export function extensionRoot(): string {
