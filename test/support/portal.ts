@@ -66,7 +66,8 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   }
 }
 
-export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
+/** Spawns `odc-portal serve` on 127.0.0.1 port 0 and collects everything it prints. */
+function spawnServe(opts: StartOptions): { proc: ChildProcess; dataDir: string; output: () => string } {
   ensureServerBuilt();
   const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
   const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
@@ -77,14 +78,19 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
+  return { proc, dataDir, output: () => out };
+}
+
+export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
+  const { proc, dataDir, output } = spawnServe(opts);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       // A server that hangs at start must not outlive the test (its pipes would keep the test process alive).
       proc.kill('SIGKILL');
-      reject(new Error(`server did not start in 20 s:\n${out}`));
+      reject(new Error(`server did not start in 20 s:\n${output()}`));
     }, 20_000);
     const check = () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -93,10 +99,10 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
     proc.stdout!.on('data', check);
     proc.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+      reject(new Error(`server exited with ${code} before listening:\n${output()}`));
     });
   });
-  const printed = /^\s+(odcp_[A-Za-z0-9_-]+)$/m.exec(out)?.[1];
+  const printed = /^\s+(odcp_[A-Za-z0-9_-]+)$/m.exec(output())?.[1];
   const adminToken = printed ?? opts.adminToken ?? '';
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const portal: Portal = {
@@ -104,7 +110,7 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
     dataDir,
     adminToken,
     proc,
-    output: () => out,
+    output,
     async api(method, route, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       const token = o.token === undefined ? adminToken : o.token;
@@ -259,31 +265,22 @@ export function storeFiles(dataDir: string): Array<{ file: string; bytes: Buffer
 
 /** Starts `odc-portal serve` expecting it to refuse to start; resolves with its exit code and output. */
 export async function startExpectingFailure(opts: StartOptions = {}, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
-  ensureServerBuilt();
-  const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
-  const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
-    cwd: ROOT,
-    env: cliEnv(opts.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  const { proc, output } = spawnServe(opts);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`the server was expected to refuse to start but was still running after ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`the server was expected to refuse to start but was still running after ${timeoutMs} ms:\n${output()}`));
     }, timeoutMs);
     proc.stdout!.on('data', () => {
-      if (/listening on http/.test(out)) {
+      if (/listening on http/.test(output())) {
         clearTimeout(timer);
         proc.kill('SIGKILL');
-        reject(new Error(`the server was expected to refuse to start but it listens:\n${out}`));
+        reject(new Error(`the server was expected to refuse to start but it listens:\n${output()}`));
       }
     });
     proc.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, output: out });
+      resolve({ code, output: output() });
     });
   });
 }
