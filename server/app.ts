@@ -1,20 +1,21 @@
 // The portal server as an Express 5 app, built from its dependencies and apart from
-// `listen`, so tests start it on port 0. One error handler turns every error into
-// problem details; no route has its own try/catch (Express 5 forwards rejections).
+// `listen`, so tests start it on port 0. One error handler turns every error into problem
+// details; no route has its own try/catch (Express 5 forwards rejections). createApp returns
+// the request listener: the app, with the run-time read's fast path in front (see its end).
 import express, { type ErrorRequestHandler, type Request } from 'express';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type RequestListener, type ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { API_PREFIX, PROBLEM_CONTENT_TYPE, type HealthResponse, type Problem, type StagesResponse } from '../common/api';
-import { authenticate, FailedAuthLimiter, allowRoles, actorOf } from './auth';
+import { authenticate, authenticator, FailedAuthLimiter, allowRoles, actorOf, hasRole, preauthenticated } from './auth';
 import { DecryptionError } from './crypto/envelope';
 import { badRequest, HttpProblem, notFound } from './errors';
-import { jsonBody } from './http/body';
+import { hasBody, jsonBody } from './http/body';
 import { openApiDocument } from './openapi';
 import { adminRouter } from './routes/admin';
 import { appsRouter } from './routes/apps';
-import { runtimeRouter } from './routes/runtime';
-import type { Store } from './store/store';
+import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter } from './routes/runtime';
+import type { Store, TokenRecord } from './store/store';
 
 export interface AppDeps {
   store: Store;
@@ -44,27 +45,61 @@ function clientErrorStatus(err: unknown): number | null {
   return status !== null && Number.isInteger(status) && status >= 400 && status < 500 ? status : null;
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The headers helmet sets, derived once from helmet itself (so they never drift from the
+ * middleware the app uses): its middleware run against a recording response. Null if helmet
+ * did anything that is not a fixed set of headers (then the fast path is off).
+ */
+function staticHeadersOf(middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void): Array<[string, string]> | null {
+  const headers: Array<[string, string]> = [];
+  let fixed = true;
+  let done = false;
+  const res = {
+    setHeader(name: string, value: unknown) {
+      if (typeof value !== 'string') fixed = false;
+      headers.push([name, String(value)]);
+      return res;
+    },
+    removeHeader() {},
+  };
+  const req = { method: 'GET', url: '/', headers: {} };
+  middleware(req as unknown as IncomingMessage, res as unknown as ServerResponse, (err) => {
+    done = err === undefined;
+  });
+  return fixed && done ? headers : null;
+}
+
+/**
+ * One line per request: method, path, status, duration, token id. Never a body, header or query.
+ * `token` is read when the response is finished (authentication comes after this starts).
+ */
+function requestLog(logger: Logger) {
+  return (method: string | undefined, url: string, res: ServerResponse, token: () => TokenRecord | undefined, start = process.hrtime.bigint()) => {
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info({ method, path: url.split('?')[0]!.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: token()?.id }, 'request');
+    });
+  };
+}
+
+export function createApp(deps: AppDeps): RequestListener {
   const { store, logger, version } = deps;
   const limiter = deps.limiter ?? new FailedAuthLimiter();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
-  app.use(helmet());
+  const securityHeaders = helmet();
+  app.use(securityHeaders);
   // HTTP/1.1 requires Host (RFC 9112 §3.2); refused here as problem details (see http/clientError.ts).
   app.use((req, _res, next) => {
     if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(badRequest('send a Host header: HTTP/1.1 requires one'));
     next();
   });
 
-  // One line per request: method, path, status, duration, token id. Never a body, header or query.
+  const logRequest = requestLog(logger);
   app.use((req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ method: req.method, path: req.originalUrl.split('?')[0]!.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: req.token?.id }, 'request');
-    });
+    logRequest(req.method, req.originalUrl, res, () => req.token);
     next();
   });
 
@@ -77,14 +112,14 @@ export function createApp(deps: AppDeps): express.Express {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  v1.use(
-    authenticate(store, limiter, (err) => {
-      logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
-    }),
-  );
+  const auth = authenticator(store, limiter, (err) => {
+    logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
+  });
+  v1.use(authenticate(auth));
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
-  v1.use(runtimeRouter(store));
+  const readRuntime = runtimeReader(store);
+  v1.use(runtimeRouter(readRuntime));
   v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
     const body: StagesResponse = { stages: store.stages };
     res.json(body);
@@ -146,5 +181,44 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).set('Cache-Control', 'no-store').send(JSON.stringify(problem));
   };
   app.use(errorHandler);
-  return app;
+
+  // The run-time read's fast path: a plain `GET /api/v1/runtime/settings` is answered here,
+  // before Express, by the same authenticator, role rule and reader as the route, with the
+  // same headers (helmet's, derived from it above; Cache-Control; ETag) and the same log line.
+  // Anything else (a query, a body, no Host, ...), and every answer other than this route's 200
+  // and 304, goes to the app, with
+  // the outcome of authentication handed over so it is not counted or audited twice.
+  const helmetHeaders = staticHeadersOf(securityHeaders);
+  if (!helmetHeaders) return app;
+  const fastUrl = API_PREFIX + RUNTIME_PATH;
+  const fixedHeaders: OutgoingHttpHeader[] = helmetHeaders.flat();
+  return (req, res) => {
+    if (req.method !== 'GET' || req.url !== fastUrl || req.headers.host === undefined || hasBody(req)) return app(req, res);
+    const start = process.hrtime.bigint();
+    let outcome;
+    try {
+      outcome = auth(req, req.url);
+    } catch {
+      // e.g. a busy store: the app answers (and authenticates again; nothing was counted).
+      return app(req, res);
+    }
+    preauthenticated(req, outcome);
+    if (outcome instanceof HttpProblem || !hasRole(outcome, RUNTIME_ROLES)) return app(req, res);
+    const token = outcome;
+    let answer;
+    try {
+      answer = readRuntime(outcome, req.headers['if-none-match']);
+    } catch {
+      return app(req, res); // the error handler answers what the route throws
+    }
+    // Other conditional requests: Express's own freshness rules (res.send) apply.
+    if (!answer.notModified && (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined)) return app(req, res);
+    logRequest(req.method, req.url, res, () => token, start);
+    const headers = [...fixedHeaders, 'Cache-Control', 'no-store', 'ETag', answer.etag];
+    if (answer.notModified) {
+      res.writeHead(304, headers).end();
+    } else {
+      res.writeHead(200, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(answer.bytes.length)]).end(answer.bytes);
+    }
+  };
 }

@@ -3,7 +3,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role, Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
-import { forbidden, tooManyRequests, unauthorized } from './errors';
+import type { IncomingMessage } from 'node:http';
+import { forbidden, HttpProblem, tooManyRequests, unauthorized } from './errors';
 import type { Store, TokenRecord } from './store/store';
 
 declare module 'express-serve-static-core' {
@@ -20,7 +21,7 @@ export function actorOf(req: Request): AuditActor {
   return { tokenId: req.token?.id ?? null, tokenName: req.token?.name ?? null, client: clientOf(req) };
 }
 
-function clientOf(req: Request): string {
+function clientOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
@@ -70,16 +71,21 @@ export class FailedAuthLimiter {
   }
 }
 
+/** The outcome of authenticating one request: its token, or the refusal (401 or 429) to answer. */
+export type AuthOutcome = TokenRecord | HttpProblem;
+
 /**
- * Resolves the bearer token; 401 without a valid one, 429 after too many failures.
+ * Resolves the bearer token of a request: the token, 401 without a valid one, 429 after too many
+ * failures. Counts a failure in the limiter, so it runs once per request (see preauthenticated).
  * If the aggregated audit record of a failure cannot be written, the answer is still 401
  * (the request is refused either way) and `onAuditError` reports it, as for other refusals.
+ * `url` is the request's URL as received (originalUrl); only its path is recorded.
  */
-export function authenticate(store: Store, limiter: FailedAuthLimiter, onAuditError: (err: unknown) => void = () => {}): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
+export function authenticator(store: Store, limiter: FailedAuthLimiter, onAuditError: (err: unknown) => void = () => {}): (req: IncomingMessage, url: string) => AuthOutcome {
+  return (req, url) => {
     const client = clientOf(req);
     if (limiter.isBlocked(client)) {
-      return next(tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token'));
+      return tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token');
     }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
@@ -90,24 +96,49 @@ export function authenticate(store: Store, limiter: FailedAuthLimiter, onAuditEr
         try {
           store.recordRefusal(
             { tokenId: null, tokenName: null, client },
-            { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
+            { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${url.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
           );
         } catch (err) {
           onAuditError(err);
         }
       }
-      return next(unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create'));
+      return unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create');
     }
-    req.token = token;
+    return token;
+  };
+}
+
+const PREAUTHENTICATED = Symbol('odc.preauthenticated');
+
+/**
+ * Marks a request as already authenticated (by the run-time read's fast path, which hands every
+ * answer other than its own 200/304 to the app): the middleware then uses this outcome instead
+ * of authenticating again, so a failure is counted and audited once.
+ */
+export function preauthenticated(req: IncomingMessage, outcome: AuthOutcome): void {
+  (req as IncomingMessage & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] = outcome;
+}
+
+/** The middleware form of `authenticator`: sets req.token, or forwards the refusal. */
+export function authenticate(auth: (req: IncomingMessage, url: string) => AuthOutcome): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const outcome = (req as Request & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] ?? auth(req, req.originalUrl);
+    if (outcome instanceof HttpProblem) return next(outcome);
+    req.token = outcome;
     next();
   };
+}
+
+/** Whether a token has one of the roles (the rule allowRoles enforces). */
+export function hasRole(token: TokenRecord | undefined, roles: readonly Role[]): boolean {
+  return !!token && roles.includes(token.role);
 }
 
 /** Allows only the given roles (deny by default). */
 export function allowRoles(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
     const role = req.token?.role;
-    if (!role || !roles.includes(role)) return next(forbidden(`a ${role ?? 'missing'} token may not do this; it needs one of: ${roles.join(', ')}`));
+    if (!hasRole(req.token, roles)) return next(forbidden(`a ${role ?? 'missing'} token may not do this; it needs one of: ${roles.join(', ')}`));
     next();
   };
 }

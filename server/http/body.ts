@@ -2,6 +2,7 @@
 // well-formed JSON (400), no prototype-polluting keys and no absurd nesting (400).
 // Then each route's zod schema replaces req.body with the parsed value.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { badRequest, HttpProblem } from '../errors';
 
@@ -15,7 +16,8 @@ function isJsonType(req: Request): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-function hasBody(req: Request): boolean {
+/** Whether a request comes with a body (then jsonBody parses or refuses it). */
+export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
