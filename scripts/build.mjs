@@ -13,10 +13,12 @@ const production = process.env.NODE_ENV === 'production';
 
 const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
 
-/** Test files for the extension host, bundled into one file that mocha runs. */
+/** Test files for the extension host (test/vscode: one folder; test/vscode-multiroot: a multi-root workspace), each bundled into dist/<same path>.js for mocha. */
 function vscodeTestEntries() {
-  const dir = path.join(root, 'test/vscode');
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `test/vscode/${f}`) : [];
+  return ['test/vscode', 'test/vscode-multiroot'].flatMap((d) => {
+    const dir = path.join(root, d);
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `${d}/${f}`) : [];
+  });
 }
 
 const targets = {
@@ -27,7 +29,7 @@ const targets = {
     platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: true, logLevel: 'warning', absWorkingDir: root,
     entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', minify: production, after: copyCodicons,
   },
-  tests: { ...node, entryPoints: vscodeTestEntries(), outdir: 'dist/test/vscode', external: ['vscode', 'mocha', 'playwright-core'] },
+  tests: { ...node, entryPoints: vscodeTestEntries(), outbase: 'test', outdir: 'dist/test', external: ['vscode', 'mocha', 'playwright-core'] },
   // schemas/odc-app.schema.json from common/definitions.ts (zod -> JSON Schema). Not built by default:
   // the file is committed and a unit test says when it is stale. Run: node scripts/build.mjs schema
   schema: { ...node, entryPoints: ['scripts/definitions-schema.ts'], write: false, sourcemap: false, explicit: true, after: writeSchema },

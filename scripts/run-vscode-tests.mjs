@@ -1,8 +1,9 @@
 // Runs extension tests inside a real VS Code extension host (code-server's Node one), the offline
 // equivalent of @vscode/test-electron's runTests(). Exit code 0 only if the tests passed.
 //
-// usage: node scripts/run-vscode-tests.mjs <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder]
+// usage: node scripts/run-vscode-tests.mjs <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder | file.code-workspace]
 //   extensionTestsPath: a JS file exporting run(): Promise<void> (reject = failure), e.g. a mocha runner.
+//   A path ending in .code-workspace opens that (multi-root) workspace instead of a folder.
 // env:   TEST_TIMEOUT_MS (default 300000)  VERBOSE=1 (show the workbench's own log lines too)
 // self-test: node scripts/run-vscode-tests.mjs test/harness/probe test/harness/probe/test/index.js "$(mktemp -d)"
 import fs from 'node:fs';
@@ -13,7 +14,7 @@ import { codeServerDir, isCodeServerInstalled, launchBrowser, startCodeServer, w
 
 const [devArg, testsArg, folderArg] = process.argv.slice(2);
 if (!devArg || !testsArg) {
-  console.error('usage: node scripts/run-vscode-tests.mjs <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder]');
+  console.error('usage: node scripts/run-vscode-tests.mjs <extensionDevelopmentPath> <extensionTestsPath> [workspaceFolder | file.code-workspace]');
   process.exit(2);
 }
 if (!isCodeServerInstalled()) {
@@ -26,7 +27,10 @@ const testsPath = path.resolve(testsArg);
 for (const [what, p] of [['extensionDevelopmentPath', path.join(devPath, 'package.json')], ['extensionTestsPath', testsPath]]) {
   if (!fs.existsSync(p)) { console.error(`${what}: ${p} does not exist`); process.exit(1); }
 }
-const folder = folderArg ? path.resolve(folderArg) : undefined;
+const isWorkspaceFile = !!folderArg && folderArg.endsWith('.code-workspace');
+const folder = folderArg && !isWorkspaceFile ? path.resolve(folderArg) : undefined;
+const workspace = isWorkspaceFile ? path.resolve(folderArg) : undefined;
+if (workspace && !fs.existsSync(workspace)) { console.error(`workspace file ${workspace} does not exist`); process.exit(1); }
 const timeoutMs = +(process.env.TEST_TIMEOUT_MS || 300000);
 const verbose = !!process.env.VERBOSE;
 
@@ -64,9 +68,9 @@ const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
 async function runTests() {
   server = await startCodeServer({
-    folder, testMode: true,
-    // Lets tests check which folder the runner opened (the extension host inherits code-server's env).
-    env: folder ? { VSCODE_TEST_WORKSPACE_FOLDER: folder } : {},
+    folder, workspace, testMode: true,
+    // Lets tests check which folder/workspace file the runner opened (the extension host inherits code-server's env).
+    env: { ...(folder ? { VSCODE_TEST_WORKSPACE_FOLDER: folder } : {}), ...(workspace ? { VSCODE_TEST_WORKSPACE_FILE: workspace } : {}) },
   });
   if (verbose) console.log(`[runner] code-server ${server.url} answering after ${since()}`);
   browser = await launchBrowser();

@@ -3,6 +3,7 @@
 // "N passed, N failed". Suites: node scripts/test.mjs [suite...] to run some.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +18,24 @@ const nodeTest = (dir, extra = []) => {
   return files.length ? [bin('tsx'), '--test', '--test-concurrency=1', ...extra, ...files] : null;
 };
 
+// A multi-root workspace in a temp dir (removed when this script exits): orders and billing, each with its
+// own odc-app.json, and notes without one. test/vscode-multiroot asserts against exactly these files.
+function multirootWorkspace() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odc-multiroot-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const apps = {
+    orders: { app: { key: 'orders', name: 'Orders' }, settings: [{ name: 'MaxRetries', type: 'Integer', defaultValue: '3' }, { name: 'PaymentApiKey', type: 'Text', isSecret: true }] },
+    billing: { app: { key: 'billing', name: 'Billing' }, settings: [{ name: 'Currency', type: 'Text', defaultValue: 'EUR' }, { name: 'InvoiceDays', type: 'Integer', defaultValue: '30' }] },
+  };
+  for (const name of ['orders', 'billing', 'notes']) {
+    fs.mkdirSync(path.join(dir, name));
+    if (apps[name]) fs.writeFileSync(path.join(dir, name, 'odc-app.json'), JSON.stringify(apps[name], null, 2) + '\n');
+  }
+  const file = path.join(dir, 'multiroot.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'orders' }, { path: 'billing' }, { path: 'notes' }], settings: {} }, null, 2));
+  return file;
+}
+
 const suites = {
   // Idempotent: installs only what is missing (apt packages, keytar build, code-server).
   setup: () => ['bash', 'scripts/setup-test-deps.sh'],
@@ -28,6 +47,8 @@ const suites = {
   server: () => nodeTest('test/server'),
   webview: () => nodeTest('test/webview'),
   vscode: () => (fs.existsSync(path.join(root, 'dist/test/vscode/index.js')) ? ['node', 'scripts/run-vscode-tests.mjs', '.', 'dist/test/vscode/index.js'] : null),
+  'vscode-multiroot': () =>
+    fs.existsSync(path.join(root, 'dist/test/vscode-multiroot/index.js')) ? ['node', 'scripts/run-vscode-tests.mjs', '.', 'dist/test/vscode-multiroot/index.js', multirootWorkspace()] : null,
   ui: () => nodeTest('test/ui'),
   reliability: () => nodeTest('test/reliability'),
 };

@@ -49,16 +49,18 @@ const rmDir = (dir) => fs.rmSync(dir, { recursive: true, force: true, maxRetries
  * Start code-server for one test run.
  * @param {object} o
  * @param {string} [o.folder]        workspace folder to open (default: an empty folder in the temp dir)
+ * @param {string} [o.workspace]     a .code-workspace file to open instead of a folder (multi-root); `folder`
+ *                                   then defaults to the file's directory and is only code-server's cwd
  * @param {boolean} [o.testMode]     pass enable-smoke-test-driver so the workbench honours ?payload=
  *                                   (extensionDevelopmentPath/extensionTestsPath). It also hides notification
  *                                   toasts, so UI tests must leave it off.
  * @param {string} [o.userDataDir]   default: <temp>/user-data (with quiet settings, see below)
  * @param {string} [o.extensionsDir] default: <temp>/extensions (installExtensionBySymlink into it BEFORE starting)
  * @param {Record<string,string>} [o.env] extra environment for code-server and thus the extension host
- * @returns {Promise<{port:number,url:string,folder:string,userDataDir:string,extensionsDir:string,tempDir:string,
+ * @returns {Promise<{port:number,url:string,folder:string,workspace:string|undefined,userDataDir:string,extensionsDir:string,tempDir:string,
  *   remoteUri:(p:string)=>string, log:()=>string, exited:Promise<number|null>, stop:()=>Promise<void>}>}
  */
-export async function startCodeServer({ folder, testMode = false, userDataDir, extensionsDir, env = {} } = {}) {
+export async function startCodeServer({ folder, workspace, testMode = false, userDataDir, extensionsDir, env = {} } = {}) {
   if (!isCodeServerInstalled()) {
     throw new Error(`code-server is not installed in ${codeServerDir}; run: bash scripts/setup-code-server.sh`);
   }
@@ -66,7 +68,9 @@ export async function startCodeServer({ folder, testMode = false, userDataDir, e
   // ~/.config/code-server and ~/.local/share untouched); stop() deletes it.
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'odc-code-server-'));
   for (const d of ['tmp', 'xdg-config', 'xdg-data', 'xdg-cache']) fs.mkdirSync(path.join(tempDir, d));
-  folder = path.resolve(folder || path.join(tempDir, 'workspace'));
+  workspace = workspace ? path.resolve(workspace) : undefined;
+  if (workspace && !fs.existsSync(workspace)) throw new Error(`workspace file ${workspace} does not exist`);
+  folder = path.resolve(folder || (workspace ? path.dirname(workspace) : path.join(tempDir, 'workspace')));
   fs.mkdirSync(folder, { recursive: true });
   extensionsDir = path.resolve(extensionsDir || path.join(tempDir, 'extensions'));
   fs.mkdirSync(extensionsDir, { recursive: true });
@@ -129,7 +133,7 @@ export async function startCodeServer({ folder, testMode = false, userDataDir, e
       '--disable-getting-started-override',
       '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
       ...(testMode ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
-      folder,
+      workspace ?? folder,
     ];
     log = '';
     proc = spawn(NODE_BIN, args, { env: childEnv, cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -157,7 +161,7 @@ export async function startCodeServer({ folder, testMode = false, userDataDir, e
 
   const url = `http://127.0.0.1:${port}`;
   return {
-    port, url, folder, userDataDir, extensionsDir, tempDir, stop,
+    port, url, folder, workspace, userDataDir, extensionsDir, tempDir, stop,
     exited,
     log: () => log,
     // The workbench's remote authority is the page's host:port, so files the extension host should load
@@ -167,12 +171,15 @@ export async function startCodeServer({ folder, testMode = false, userDataDir, e
 }
 
 /**
- * URL that opens the server's folder in the workbench. payload: [[key, value], ...], e.g.
+ * URL that opens the server's workspace file (?workspace=, when started with `workspace`) or else its folder
+ * (?folder=) in the workbench. payload: [[key, value], ...], e.g.
  * [['extensionDevelopmentPath', server.remoteUri(dir)], ['extensionTestsPath', server.remoteUri(file)]];
  * only honoured when the server was started with testMode.
  */
 export function workbenchUrl(server, payload) {
-  let url = `${server.url}/?folder=${encodeURIComponent(server.folder)}`;
+  let url = server.workspace
+    ? `${server.url}/?workspace=${encodeURIComponent(server.workspace)}`
+    : `${server.url}/?folder=${encodeURIComponent(server.folder)}`;
   if (payload) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   return url;
 }
