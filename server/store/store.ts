@@ -229,7 +229,7 @@ export class Store {
   }
 
   private setMeta(key: string, value: string) {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   private sealValue(app: string, stage: string, name: string, version: number, value: string): Buffer {
@@ -306,6 +306,13 @@ export class Store {
     };
   }
 
+  /** One stored value's plaintext (decrypting a secret); inside publish's transaction. */
+  private readStoredValue(app: string, stage: string, name: string): string {
+    const row = this.stmt('SELECT * FROM stage_values WHERE app_key = ? AND stage = ? AND name = ?').get(app, stage, name) as ValueRow | undefined;
+    if (!row || (row.plain === null && row.secret === null)) throw new Error(`publish: the value of ${name} in ${stage} is gone`);
+    return row.secret ? this.openValue(row) : row.plain!;
+  }
+
   publish(next: NormalizedDefinitions, opts: { baseRevision?: number; dryRun?: boolean }, actor: AuditActor): PublishResponse {
     const app = next.app.key;
     const nextJson = JSON.stringify(next);
@@ -326,41 +333,52 @@ export class Store {
       // Only a setting that is removed, changes type or flips isSecret can lose values (SPEC §3):
       // read those settings' values, not every value of the app.
       const nextByName = new Map(next.settings.map((s) => [s.name, s]));
-      const affected = (current?.settings ?? [])
-        .filter((s) => {
-          const n = nextByName.get(s.name);
-          return !n || n.type !== s.type || n.isSecret !== s.isSecret;
-        })
-        .map((s) => s.name);
-      const rows =
-        affected.length === 0
-          ? []
-          : (this.stmt(
-              'SELECT * FROM stage_values WHERE app_key = ? AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)',
-            ).all(app, JSON.stringify(affected)) as ValueRow[]);
-      const known = new Set(this.stageKeys());
-      const refs: Array<StoredValueRef & { row: ValueRow }> = rows
-        .filter((r) => known.has(r.stage))
-        .map((row) => ({ stage: row.stage, name: row.name, row, read: () => (row.secret ? this.openValue(row) : row.plain!) }));
+      // A removed setting or an isSecret flip loses every value: only which (stage, name) pairs
+      // hold one matters. A type change keeps the values valid for the new type: those are read.
+      const dropped: string[] = [];
+      const retyped: string[] = [];
+      for (const s of current?.settings ?? []) {
+        const n = nextByName.get(s.name);
+        if (!n || n.isSecret !== s.isSecret) dropped.push(s.name);
+        else if (n.type !== s.type) retyped.push(s.name);
+      }
+      // Only the configured stages: each lookup then uses the whole primary key (app, stage, name)
+      // instead of scanning every value of the app.
+      const stagesJson = JSON.stringify(this.stageKeys());
+      const refs: StoredValueRef[] = [];
+      if (dropped.length > 0) {
+        const pairs = this.stmt(
+          'SELECT stage, name FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)',
+        ).all(app, stagesJson, JSON.stringify(dropped)) as Array<{ stage: string; name: string }>;
+        for (const { stage, name } of pairs) refs.push({ stage, name, read: () => this.readStoredValue(app, stage, name) });
+      }
+      if (retyped.length > 0) {
+        const rows = this.stmt(
+          'SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)',
+        ).all(app, stagesJson, JSON.stringify(retyped)) as ValueRow[];
+        for (const row of rows) refs.push({ stage: row.stage, name: row.name, read: () => (row.secret ? this.openValue(row) : row.plain!) });
+      }
       const { plan, changed } = computePlan(current && { name: current.name, settings: current.settings }, next, refs, this.stageKeys());
       if (opts.dryRun || !changed) return { revision, changed, dryRun: !!opts.dryRun, plan };
 
       const at = this.now();
       const newRevision = revision + 1;
       const by = actor.tokenName;
-      this.db
-        .prepare(
-          `INSERT INTO apps (key, name, revision, published_at, published_by) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (key) DO UPDATE SET name = excluded.name, revision = excluded.revision,
-             published_at = excluded.published_at, published_by = excluded.published_by`,
-        )
-        .run(app, next.app.name, newRevision, at, by);
-      this.db.prepare('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, nextJson, at, by);
-      // A deletion is a write: the pair's version moves on and its value is gone.
-      const del = this.db.prepare(
-        'UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ? WHERE app_key = ? AND stage = ? AND name = ?',
-      );
-      for (const d of plan.deletions) del.run(at, by, app, d.stage, d.setting);
+      this.stmt(
+        `INSERT INTO apps (key, name, revision, published_at, published_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET name = excluded.name, revision = excluded.revision,
+           published_at = excluded.published_at, published_by = excluded.published_by`,
+      ).run(app, next.app.name, newRevision, at, by);
+      this.stmt('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, nextJson, at, by);
+      // A deletion is a write: the pair's version moves on and its value is gone. One set-based
+      // statement for all of them (each pair found by primary key), not one statement per value.
+      if (plan.deletions.length > 0) {
+        const deleted = this.stmt(
+          `UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ?
+           WHERE app_key = ? AND (stage, name) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+        ).run(at, by, app, JSON.stringify(plan.deletions.map((d) => [d.stage, d.setting])));
+        if (deleted.changes !== plan.deletions.length) throw new Error(`publish: ${deleted.changes} values deleted, the plan has ${plan.deletions.length}`);
+      }
       this.appendAudit(actor, {
         action: 'app.publish',
         outcome: 'ok',
@@ -575,7 +593,7 @@ export class Store {
 
   /** Appends one record to the chain; call inside the transaction of the change it records. */
   appendAudit(actor: AuditActor, entry: AuditEntry): AuditRecord {
-    const last = this.db.prepare('SELECT id, mac FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; mac: string } | undefined;
+    const last = this.stmt('SELECT id, mac FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; mac: string } | undefined;
     const record: AuditRecord = {
       id: (last?.id ?? 0) + 1,
       at: this.now(),
@@ -594,27 +612,25 @@ export class Store {
     const mac = recordMac(this.auditKey, last?.mac ?? GENESIS_MAC, record);
     // The head names the newest record under the key, so cutting records off the end shows too.
     this.setMeta('audit_head', `${record.id}:${headMac(this.auditKey, record.id, mac)}`);
-    this.db
-      .prepare(
-        `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        record.id,
-        record.at,
-        record.tokenId,
-        record.tokenName,
-        record.client,
-        record.action,
-        record.outcome,
-        record.app,
-        record.stage,
-        record.setting,
-        record.revision,
-        record.version,
-        record.detail === null ? null : JSON.stringify(record.detail),
-        mac,
-      );
+    this.stmt(
+      `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      record.id,
+      record.at,
+      record.tokenId,
+      record.tokenName,
+      record.client,
+      record.action,
+      record.outcome,
+      record.app,
+      record.stage,
+      record.setting,
+      record.revision,
+      record.version,
+      record.detail === null ? null : JSON.stringify(record.detail),
+      mac,
+    );
     return record;
   }
 
