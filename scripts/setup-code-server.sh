@@ -60,7 +60,10 @@ if [ "$installed" != "$CS_VERSION" ] || [ ! -f "$DEST/app/node_modules/code-serv
   rm -rf "$DEST/app"
   mkdir -p "$DEST/app"
   echo '{ "private": true }' > "$DEST/app/package.json"
-  (cd "$DEST/app" && PATH="$DEST/node/bin:$PATH" npm_config_nodedir="$DEST/node" \
+  # Run from `npm test`, the environment carries the outer npm's settings (NODE=/usr/bin/node,
+  # npm_config_prefix, npm_node_execpath...), which make code-server's postinstall see Node 20: drop them.
+  (cd "$DEST/app" && for v in $(env | grep -o '^npm_[A-Za-z0-9_]*') NODE; do unset "$v"; done &&
+     PATH="$DEST/node/bin:$PATH" npm_config_nodedir="$DEST/node" \
      npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION")
 fi
 
