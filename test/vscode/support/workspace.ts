@@ -56,7 +56,10 @@ export function fixture(name: string): string {
 
 /** Reverts every unsaved document and closes every editor, so the disk is the only source. */
 export async function closeAllEditors(): Promise<void> {
-  for (const doc of vscode.workspace.textDocuments.filter((d) => d.isDirty && d.uri.scheme !== 'output')) {
+  // Only the workspace's own files: VS Code may hold its user settings.json as a dirty document
+  // of its own (seen in multi-root runs), and showing that one races the workbench.
+  const ours = (d: vscode.TextDocument) => d.isDirty && d.uri.scheme === 'file' && vscode.workspace.getWorkspaceFolder(d.uri) !== undefined;
+  for (const doc of vscode.workspace.textDocuments.filter(ours)) {
     await vscode.window.showTextDocument(doc);
     await vscode.commands.executeCommand('workbench.action.files.revert');
   }
