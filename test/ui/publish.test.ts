@@ -7,13 +7,13 @@
 //
 // Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AppResponse, StageSettingsResponse } from '../../common/api';
-import { removeDir, ROOT, startPortal, tempDir, type Portal } from '../support/portal';
+import { removeDir, ROOT, startPortal, type Portal } from '../support/portal';
+import { openFixtureWorkbench } from './workbench';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
@@ -28,19 +28,8 @@ describe('Sign in and Publish App in the real workbench', { skip: installed ? fa
   let file: string;
 
   before(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'extension'], { cwd: ROOT, stdio: 'inherit' });
     portal = await startPortal();
-    work = tempDir('odc-ui-publish-');
-    const folder = path.join(work, 'workspace');
-    fs.mkdirSync(folder);
-    file = path.join(folder, 'odc-app.json');
-    fs.copyFileSync(path.join(ROOT, 'test/fixtures/orders/odc-app.json'), file);
-    const extensionsDir = path.join(work, 'extensions');
-    harness.installExtensionBySymlink(extensionsDir, ROOT);
-    server = await harness.startCodeServer({ folder, extensionsDir });
-    browser = await harness.launchBrowser({ viewport: { width: 1400, height: 900 } });
-    await browser.page.goto(harness.workbenchUrl(server));
-    await harness.waitForWorkbench(browser.page);
+    ({ work, file, server, browser } = await openFixtureWorkbench('odc-ui-publish-'));
   });
 
   after(async () => {

@@ -5,14 +5,13 @@
 //
 // Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
+import { openFixtureWorkbench } from './workbench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -44,19 +43,8 @@ describe('Settings tree in the real workbench', { skip: installed ? false : 'cod
   const row = (page: Page, name: string): Locator => page.locator('.monaco-list-row', { hasText: name }).first();
 
   before(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'extension'], { cwd: ROOT, stdio: 'inherit' });
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'odc-ui-tree-'));
-    const folder = path.join(work, 'workspace');
-    fs.mkdirSync(folder);
-    file = path.join(folder, 'odc-app.json');
-    fs.copyFileSync(path.join(ROOT, 'test/fixtures/orders/odc-app.json'), file);
-    const extensionsDir = path.join(work, 'extensions');
-    harness.installExtensionBySymlink(extensionsDir, ROOT);
-    server = await harness.startCodeServer({ folder, extensionsDir });
-    browser = await harness.launchBrowser({ viewport: { width: 1400, height: 900 } });
+    ({ work, file, server, browser } = await openFixtureWorkbench('odc-ui-tree-'));
     const { page } = browser;
-    await page.goto(harness.workbenchUrl(server));
-    await harness.waitForWorkbench(page);
     await harness.runCommandFromPalette(page, 'View: Show ODC Settings');
     await row(page, 'MaxRetries').waitFor({ timeout: 30_000 });
   });
