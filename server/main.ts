@@ -43,18 +43,26 @@ async function serve(argv: string[]) {
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
   const logger = createLogger();
-  const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
-  if (store.countTokens() === 0) {
-    const { token } = store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, CLI_ACTOR);
-    const file = path.join(path.resolve(dataDir), 'admin.token');
-    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
-    // Shown once here and in the file; nowhere else, ever.
-    process.stdout.write(
-      `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
-        `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
-    );
-  }
-  const app = createApp({ store, logger, version: packageVersion() });
+  const { portal } = await openStore({
+    dataDir,
+    stages,
+    env: process.env,
+    logger,
+    create: true,
+    firstAdmin: {
+      actor: CLI_ACTOR,
+      onCreated: (token) => {
+        const file = path.join(path.resolve(dataDir), 'admin.token');
+        fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+        // Shown once here and in the file; nowhere else, ever.
+        process.stdout.write(
+          `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
+            `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
+        );
+      },
+    },
+  });
+  const app = createApp({ portal, logger, version: packageVersion() });
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
@@ -66,8 +74,7 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
-      store.close();
-      process.exit(0);
+      void portal.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };
@@ -83,7 +90,7 @@ async function withStore<T>(values: CommonValues, fn: (opened: Awaited<ReturnTyp
   try {
     return await fn(opened);
   } finally {
-    opened.store.close();
+    await opened.portal.close();
   }
 }
 
@@ -105,17 +112,17 @@ async function token(argv: string[]) {
     const apps: Scope = values.app?.length ? values.app : '*';
     const stages: Scope = values.stage?.length ? values.stage : '*';
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
-    await withStore(values, ({ store }) => {
-      const unknown = stages === '*' ? [] : stages.filter((s) => !store.hasStage(s));
+    await withStore(values, async ({ portal }) => {
+      const unknown = stages === '*' ? [] : stages.filter((s) => !portal.hasStage(s));
       if (unknown.length) throw new UsageError(`unknown stage(s): ${unknown.join(', ')}`);
-      const created = store.createToken({ name, role, apps, stages }, CLI_ACTOR);
+      const created = await portal.tokens.create({ name, role, apps, stages }, CLI_ACTOR);
       process.stdout.write(`created token ${created.id} (${role}); it is shown only now:\n${created.token}\n`);
     });
   } else if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: commonOptions });
-    await withStore(values, ({ store }) => {
+    await withStore(values, async ({ portal }) => {
       const scope = (s: Scope) => (s === '*' ? '*' : s.join(','));
-      for (const t of store.listTokens()) {
+      for (const t of await portal.tokens.list()) {
         process.stdout.write(`${t.id}\t${t.role}\t${t.name}\tapps=${scope(t.apps)}\tstages=${scope(t.stages)}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\n`);
       }
     });
@@ -123,8 +130,8 @@ async function token(argv: string[]) {
     const { values, positionals } = parseArgs({ args: rest, options: commonOptions, allowPositionals: true });
     const id = positionals[0];
     if (!id) throw new UsageError('token revoke needs the token id (see token list)');
-    await withStore(values, ({ store }) => {
-      store.revokeToken(id, CLI_ACTOR);
+    await withStore(values, async ({ portal }) => {
+      await portal.tokens.revoke(id, CLI_ACTOR);
       process.stdout.write(`revoked ${id}\n`);
     });
   } else throw new UsageError(USAGE);
@@ -132,7 +139,7 @@ async function token(argv: string[]) {
 
 async function rotateKey(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: commonOptions });
-  await withStore(values, async ({ store, masterKey, source }) => {
+  await withStore(values, async ({ portal, masterKey, source }) => {
     let next: Buffer;
     if (source.kind === 'environment') {
       const pending = await source.loadPending();
@@ -143,7 +150,7 @@ async function rotateKey(argv: string[]) {
       // Stored before the commit, promoted after: a crash in between is finished at the next start.
       await source.stagePending(next);
     }
-    const n = store.rotateMasterKey(masterKey, next, CLI_ACTOR);
+    const n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR);
     if (source.kind !== 'environment') await source.promotePending();
     process.stdout.write(
       `re-wrapped ${n} keys under a new master key (${source.describe}).\n` +
@@ -156,8 +163,8 @@ async function audit(argv: string[]) {
   const [sub, ...rest] = argv;
   if (sub !== 'verify') throw new UsageError(USAGE);
   const { values } = parseArgs({ args: rest, options: commonOptions });
-  await withStore(values, ({ store }) => {
-    const result = store.verifyAudit();
+  await withStore(values, async ({ portal }) => {
+    const result = await portal.audit.verify();
     process.stdout.write(result.ok ? `audit chain ok: ${result.events} events\n` : `AUDIT CHAIN BROKEN at event ${result.firstBadEvent} (${result.events} read)\n`);
     if (!result.ok) process.exitCode = 1;
   });

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
 import { resolveMasterKey, type MasterKeySource } from './crypto/keySources';
-import { Store } from './store/store';
+import type { AuditActor } from './audit/chain';
+import { Portal } from './services/portal';
+import { SqliteStorage } from './store/sqlite/sqliteStorage';
 
 export const DEFAULT_STAGES = 'development:Development,qa:QA,production:Production';
 
@@ -45,12 +47,22 @@ export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info'): Lo
 }
 
 export interface OpenedStore {
-  store: Store;
+  portal: Portal;
   masterKey: Buffer;
   source: MasterKeySource;
 }
 
-export async function openStore(opts: { dataDir: string; stages: Stage[]; env: NodeJS.ProcessEnv; logger: Logger; create: boolean }): Promise<OpenedStore> {
+export interface OpenStoreOptions {
+  dataDir: string;
+  stages: Stage[];
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  create: boolean;
+  /** Create the first admin token when the store has none (serve); given the token once. */
+  firstAdmin?: { actor: AuditActor; onCreated: (token: string) => Promise<void> | void };
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const dataDir = path.resolve(opts.dataDir);
   const dbFile = path.join(dataDir, 'portal.db');
   const exists = fs.existsSync(dbFile);
@@ -61,8 +73,15 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   let masterKey = resolved.key;
   // A rotation that committed but did not promote its new key (crash in between) is finished here.
   const pending = await resolved.source.loadPending();
-  const store = new Store({ file: dbFile, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages });
-  if (store.usedAlternateKey) {
+  const storage = new SqliteStorage(dbFile);
+  let portal: Portal;
+  try {
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  if (portal.usedAlternateKey) {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
     else {
@@ -74,5 +93,5 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   // process umask, before this chmod, and the WAL holds values and ciphertexts like the database.
   for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
   opts.logger.info(`master key source: ${resolved.source.describe}${resolved.created ? ' (created)' : ''}`);
-  return { store, masterKey, source: resolved.source };
+  return { portal, masterKey, source: resolved.source };
 }
