@@ -9,42 +9,48 @@ import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { createHttpServer } from './http/clientError';
 import { newKey } from './crypto/envelope';
-import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
+import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages, redactUrl } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
-  serve [--data-dir DIR] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
+  serve [--data-dir DIR] [--database-url postgres://...] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
   token create --name N --role admin|developer|operator|runtime [--app A]... [--stage S]...
   token list
   token revoke ID
   rotate-key
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
-Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
-  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
+Every command that opens the store takes --data-dir, --database-url and --stages.
+Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
+  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
+  PORTAL_DB_QUERY_TIMEOUT_MS, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
 const CLI_ACTOR: AuditActor = { tokenId: null, tokenName: 'odc-portal (local command line)', client: 'cli' };
 
 class UsageError extends Error {}
 
-function common(values: { 'data-dir'?: string; stages?: string }) {
+function common(values: { 'data-dir'?: string; 'database-url'?: string; stages?: string }) {
   const env = process.env;
   return {
     dataDir: values['data-dir'] ?? env.PORTAL_DATA_DIR ?? './data',
+    // PostgreSQL (SPEC §11) when given; the embedded store in the data dir otherwise.
+    databaseUrl: values['database-url'] || env.PORTAL_DATABASE_URL || undefined,
     stages: parseStages(values.stages ?? env.PORTAL_STAGES ?? DEFAULT_STAGES),
   };
 }
 
-const commonOptions = { 'data-dir': { type: 'string' }, stages: { type: 'string' } } as const;
+const commonOptions = { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, stages: { type: 'string' } } as const;
 
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' } } });
-  const { dataDir, stages } = common(values);
+  const { dataDir, databaseUrl, stages } = common(values);
   const host = values.host ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
   const logger = createLogger();
   const { portal } = await openStore({
     dataDir,
+    databaseUrl,
+    listen: true,
     stages,
     env: process.env,
     logger,
@@ -66,7 +72,8 @@ async function serve(argv: string[]) {
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
-    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (data: ${path.resolve(dataDir)})\n`);
+    const where = databaseUrl ? `store: PostgreSQL at ${redactUrl(databaseUrl)}` : `data: ${path.resolve(dataDir)}`;
+    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (${where})\n`);
   });
   server.on('error', (err) => {
     logger.error({ err: { code: (err as NodeJS.ErrnoException).code } }, `cannot listen on ${host}:${port}`);
@@ -82,11 +89,11 @@ async function serve(argv: string[]) {
   process.on('SIGTERM', stop);
 }
 
-type CommonValues = { 'data-dir'?: string; stages?: string };
+type CommonValues = { 'data-dir'?: string; 'database-url'?: string; stages?: string };
 
 async function withStore<T>(values: CommonValues, fn: (opened: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T) {
-  const { dataDir, stages } = common(values);
-  const opened = await openStore({ dataDir, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
+  const { dataDir, databaseUrl, stages } = common(values);
+  const opened = await openStore({ dataDir, databaseUrl, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
   try {
     return await fn(opened);
   } finally {

@@ -1,11 +1,15 @@
 // Starts the real portal server (`odc-portal serve`, the built bundle) as a child process
 // on a loopback port with its own data dir, and talks to it over real HTTP.
+// The store under test: `ODC_TEST_STORE=postgres` runs every portal of the suite on a fresh
+// database of a private PostgreSQL cluster (test/support/postgres.ts), SQLite otherwise, so the
+// same tests hold for both stores (SPEC §11).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { testCluster } from './postgres';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/odc-portal.js');
@@ -16,6 +20,40 @@ export function ensureServerBuilt(): void {
   if (built) return;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'server'], { cwd: ROOT, stdio: 'ignore' });
   built = true;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+export const STORE: StoreKind = process.env.ODC_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A PostgreSQL portal's database and master key, by its data dir (a restart finds them again). */
+const pgStores = new Map<string, { url: string; masterKey: string }>();
+
+/** The environment that points a portal (or a CLI command) with this data dir at its store. */
+export async function storeEnv(dataDir: string, env: Record<string, string | undefined> = {}): Promise<Record<string, string>> {
+  if (STORE !== 'postgres') return {};
+  const key = path.resolve(dataDir);
+  let pg = pgStores.get(key);
+  if (!pg) {
+    const cluster = await testCluster();
+    pg = { url: await cluster.createDatabase('portal'), masterKey: env.PORTAL_MASTER_KEY || randomBytes(32).toString('base64') };
+    pgStores.set(key, pg);
+  }
+  return { PORTAL_DATABASE_URL: pg.url, PORTAL_MASTER_KEY: pg.masterKey };
+}
+
+/** storeEnv for a data dir whose store exists already (sync: for runCli). */
+function knownStoreEnv(args: string[]): Record<string, string> {
+  if (STORE !== 'postgres') return {};
+  const i = args.indexOf('--data-dir');
+  const pg = i >= 0 ? pgStores.get(path.resolve(args[i + 1]!)) : undefined;
+  return pg ? { PORTAL_DATABASE_URL: pg.url, PORTAL_MASTER_KEY: pg.masterKey } : {};
+}
+
+/** The database URL of a PostgreSQL portal's store (for tests that look into it). */
+export function databaseUrlOf(dataDir: string): string {
+  const pg = pgStores.get(path.resolve(dataDir));
+  if (!pg) throw new Error(`no PostgreSQL store for ${dataDir}`);
+  return pg.url;
 }
 
 export function tempDir(prefix = 'odc-test-'): string {
@@ -58,7 +96,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): { code: number; stdout: string; stderr: string } {
   ensureServerBuilt();
   try {
-    const stdout = execFileSync(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(process.execPath, [BIN, ...args], { cwd, env: cliEnv({ ...knownStoreEnv(args), ...env }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, stdout, stderr: '' };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -67,12 +105,13 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 }
 
 /** Spawns `odc-portal serve` on 127.0.0.1 port 0 and collects everything it prints. */
-function spawnServe(opts: StartOptions): { proc: ChildProcess; dataDir: string; output: () => string } {
+async function spawnServe(opts: StartOptions): Promise<{ proc: ChildProcess; dataDir: string; output: () => string }> {
   ensureServerBuilt();
   const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
+  const store = await storeEnv(dataDir, opts.env);
   const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
     cwd: ROOT,
-    env: cliEnv(opts.env),
+    env: cliEnv({ ...store, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -82,7 +121,7 @@ function spawnServe(opts: StartOptions): { proc: ChildProcess; dataDir: string; 
 }
 
 export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
-  const { proc, dataDir, output } = spawnServe(opts);
+  const { proc, dataDir, output } = await spawnServe(opts);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       // A server that hangs at start must not outlive the test (its pipes would keep the test process alive).
@@ -265,7 +304,7 @@ export function storeFiles(dataDir: string): Array<{ file: string; bytes: Buffer
 
 /** Starts `odc-portal serve` expecting it to refuse to start; resolves with its exit code and output. */
 export async function startExpectingFailure(opts: StartOptions = {}, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
-  const { proc, output } = spawnServe(opts);
+  const { proc, output } = await spawnServe(opts);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -306,7 +345,7 @@ export function assertProblem(res: ApiResponse, status: number): { status: numbe
 export function runCliAsync(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
   ensureServerBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv({ ...knownStoreEnv(args), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
