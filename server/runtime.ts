@@ -128,7 +128,9 @@ export function redactUrl(url: string): string {
 async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string }): Promise<OpenedStore> {
   const env = opts.env;
   if (!env.PORTAL_MASTER_KEY) {
-    throw new KeySourceError('with a database URL, set PORTAL_MASTER_KEY (32 bytes, base64; the same on every instance). An embedded store moved with odc-portal migrate prints the key to use.');
+    throw new KeySourceError(
+      'no master key found: with a database URL, set PORTAL_MASTER_KEY (32 bytes, base64; the same on every instance). odc-portal migrate prints the key of a moved embedded store.',
+    );
   }
   const log = { info: (m: string) => opts.logger.info(m), warn: (m: string) => opts.logger.warn(m) };
   const resolved = await resolveMasterKey({ dataDir: opts.dataDir, env, log, allowCreate: false });

@@ -25,8 +25,12 @@ export function ensureServerBuilt(): void {
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORE: StoreKind = process.env.ODC_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
-/** A PostgreSQL portal's database and master key, by its data dir (a restart finds them again). */
-const pgStores = new Map<string, { url: string; masterKey: string }>();
+/**
+ * A PostgreSQL portal's database and master key, by its data dir (a restart finds them again).
+ * The key is null when the test gave its own PORTAL_MASTER_KEY at the first start: then the
+ * test decides which key (or none) each later start gets, as with SQLite's environment source.
+ */
+const pgStores = new Map<string, { url: string; masterKey: string | null }>();
 
 /** The environment that points a portal (or a CLI command) with this data dir at its store. */
 export async function storeEnv(dataDir: string, env: Record<string, string | undefined> = {}): Promise<Record<string, string>> {
@@ -35,10 +39,14 @@ export async function storeEnv(dataDir: string, env: Record<string, string | und
   let pg = pgStores.get(key);
   if (!pg) {
     const cluster = await testCluster();
-    pg = { url: await cluster.createDatabase('portal'), masterKey: env.PORTAL_MASTER_KEY || randomBytes(32).toString('base64') };
+    pg = { url: await cluster.createDatabase('portal'), masterKey: env.PORTAL_MASTER_KEY ? null : randomBytes(32).toString('base64') };
     pgStores.set(key, pg);
   }
-  return { PORTAL_DATABASE_URL: pg.url, PORTAL_MASTER_KEY: pg.masterKey };
+  return pgEnv(pg);
+}
+
+function pgEnv(pg: { url: string; masterKey: string | null }): Record<string, string> {
+  return { PORTAL_DATABASE_URL: pg.url, ...(pg.masterKey ? { PORTAL_MASTER_KEY: pg.masterKey } : {}) };
 }
 
 /** storeEnv for a data dir whose store exists already (sync: for runCli). */
@@ -46,14 +54,19 @@ function knownStoreEnv(args: string[]): Record<string, string> {
   if (STORE !== 'postgres') return {};
   const i = args.indexOf('--data-dir');
   const pg = i >= 0 ? pgStores.get(path.resolve(args[i + 1]!)) : undefined;
-  return pg ? { PORTAL_DATABASE_URL: pg.url, PORTAL_MASTER_KEY: pg.masterKey } : {};
+  return pg ? pgEnv(pg) : {};
 }
 
-/** The database URL of a PostgreSQL portal's store (for tests that look into it). */
-export function databaseUrlOf(dataDir: string): string {
+/** A PostgreSQL portal's database and master key (for tests that look into the store). */
+export function pgStoreOf(dataDir: string): { url: string; masterKey: string | null } {
   const pg = pgStores.get(path.resolve(dataDir));
   if (!pg) throw new Error(`no PostgreSQL store for ${dataDir}`);
-  return pg.url;
+  return pg;
+}
+
+/** Makes `dataDir` a portal on this database and key (a copy of another's store). */
+export function registerPgStore(dataDir: string, pg: { url: string; masterKey: string | null }): void {
+  pgStores.set(path.resolve(dataDir), pg);
 }
 
 export function tempDir(prefix = 'odc-test-'): string {

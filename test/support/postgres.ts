@@ -19,8 +19,8 @@ export interface PgCluster {
   port: number;
   /** The cluster's data directory (heap and WAL files), or null for an outside server. */
   dataDir: string | null;
-  /** A fresh, empty database; its URL. */
-  createDatabase(prefix?: string): Promise<string>;
+  /** A fresh database (empty, or a copy of `template`, which nobody may be connected to); its URL. */
+  createDatabase(prefix?: string, template?: string): Promise<string>;
   /** `pg_ctl stop -m immediate`: a crash (private cluster only). */
   crash(): void;
   /** Starts the cluster again after crash() or stop(). */
@@ -67,7 +67,7 @@ function outsideCluster(url: string): PgCluster {
     url,
     port: Number(new URL(url).port || 5432),
     dataDir: null,
-    createDatabase: (prefix) => createDatabase(cluster.url, prefix),
+    createDatabase: (prefix, template) => createDatabase(cluster.url, prefix, template),
     crash: () => {
       throw new Error('ODC_TEST_POSTGRES_URL: an outside server cannot be crashed by the tests');
     },
@@ -77,12 +77,12 @@ function outsideCluster(url: string): PgCluster {
   return cluster;
 }
 
-async function createDatabase(baseUrl: string, prefix = 'odc'): Promise<string> {
+async function createDatabase(baseUrl: string, prefix = 'odc', template?: string): Promise<string> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: baseUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${name}`);
+    await client.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
     await client.end();
   }
@@ -150,7 +150,7 @@ export async function startCluster(): Promise<PgCluster> {
     url,
     port,
     dataDir,
-    createDatabase: (prefix) => createDatabase(url, prefix),
+    createDatabase: (prefix, template) => createDatabase(url, prefix, template),
     crash: () => run([path.join(PG_BIN, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', 'stop']),
     start,
     remove,

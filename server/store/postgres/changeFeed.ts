@@ -5,6 +5,7 @@
 // generation is null, so nothing is cached, until it is back (reconnecting by itself).
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { PG_SCHEMA } from './schema';
 
 export const CHANGES_CHANNEL = 'odc_portal_changes';
 
@@ -45,6 +46,7 @@ export class ChangeFeed {
       query_timeout: Math.max(2_000, this.opts.checkMs * 4),
       keepAlive: true,
       application_name: 'odc-portal change feed',
+      options: `-c search_path=${PG_SCHEMA}`,
     });
     this.client = client;
     client.on('error', (err) => this.down(client, err));
@@ -71,7 +73,7 @@ export class ChangeFeed {
   }
 
   private async readCounter(client: Client): Promise<string> {
-    const res = await client.query<{ counter: string }>('SELECT counter::text AS counter FROM portal_changes WHERE id = 1');
+    const res = await client.query<{ counter: string }>('SELECT counter::text AS counter FROM changes WHERE id = 1');
     return res.rows[0]?.counter ?? '0';
   }
 

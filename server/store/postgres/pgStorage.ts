@@ -26,7 +26,7 @@ import type {
   WrappedKeyRow,
 } from '../storage';
 import { ChangeFeed, CHANGES_CHANNEL } from './changeFeed';
-import { PG_MIGRATIONS } from './schema';
+import { PG_MIGRATIONS, PG_SCHEMA } from './schema';
 
 export interface PgStorageOptions {
   url: string;
@@ -90,7 +90,7 @@ const toValue = (r: RawValue): ValueRow => ({ stage: r.stage, name: r.name, vers
 const AUDIT_COLUMNS = `id::float8 AS id, at, token_id AS "tokenId", token_name AS "tokenName", client, action, outcome, app, stage, setting, revision, version, detail, mac`;
 const TOKEN_COLUMNS = `id, name, role, apps, stages, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 const HEAD_COLUMNS = `a.key, a.name, a.revision, a.published_at AS "publishedAt", a.published_by AS "publishedBy", r.definitions`;
-const HEAD_FROM = `portal_apps a JOIN portal_revisions r ON r.app_key = a.key AND r.revision = a.revision`;
+const HEAD_FROM = `apps a JOIN revisions r ON r.app_key = a.key AND r.revision = a.revision`;
 
 class PgReads implements StorageReads {
   constructor(protected readonly db: Queryable) {}
@@ -105,13 +105,13 @@ class PgReads implements StorageReads {
   }
 
   async meta(key: string) {
-    return (await this.q<{ value: string }>('SELECT value FROM portal_meta WHERE key = $1', [key])).rows[0]?.value ?? null;
+    return (await this.q<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value ?? null;
   }
   async wrappedKeys() {
-    return (await this.q<WrappedKeyRow>('SELECT id, purpose, wrapped FROM portal_wrapped_keys ORDER BY id')).rows;
+    return (await this.q<WrappedKeyRow>('SELECT id, purpose, wrapped FROM wrapped_keys ORDER BY id')).rows;
   }
   async listApps() {
-    return (await this.q<AppSummaryRow>('SELECT key, name, revision, published_at AS "publishedAt" FROM portal_apps ORDER BY key')).rows;
+    return (await this.q<AppSummaryRow>('SELECT key, name, revision, published_at AS "publishedAt" FROM apps ORDER BY key')).rows;
   }
   async appHead(app: string) {
     return (await this.q<AppHeadRow>(`SELECT ${HEAD_COLUMNS} FROM ${HEAD_FROM} WHERE a.key = $1`, [app])).rows[0] ?? null;
@@ -122,7 +122,7 @@ class PgReads implements StorageReads {
       `SELECT ${HEAD_COLUMNS},
          COALESCE((SELECT json_agg(json_build_object('stage', v.stage, 'name', v.name, 'version', v.version,
            'sealed', encode(v.sealed, 'base64'), 'updated_at', v.updated_at, 'updated_by', v.updated_by))
-           FROM portal_values v WHERE v.app_key = a.key AND v.stage = $2), '[]'::json) AS vals
+           FROM stage_values v WHERE v.app_key = a.key AND v.stage = $2), '[]'::json) AS vals
        FROM ${HEAD_FROM} WHERE a.key = $1`,
       [app, stage],
     );
@@ -132,13 +132,13 @@ class PgReads implements StorageReads {
     return { head, values: vals.map((v) => toValue({ ...v, sealed: v.sealed === null ? null : Buffer.from(v.sealed, 'base64') })) };
   }
   async tokenByHash(hash: string) {
-    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM portal_tokens WHERE hash = $1 AND revoked_at IS NULL`, [hash])).rows[0] ?? null;
+    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1 AND revoked_at IS NULL`, [hash])).rows[0] ?? null;
   }
   async listTokens() {
-    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM portal_tokens ORDER BY created_at, id`)).rows;
+    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).rows;
   }
   async countTokens() {
-    return (await this.q<{ n: number }>('SELECT count(*)::int AS n FROM portal_tokens')).rows[0]!.n;
+    return (await this.q<{ n: number }>('SELECT count(*)::int AS n FROM tokens')).rows[0]!.n;
   }
   async listAudit(opts: AuditFilter) {
     const where: string[] = [];
@@ -157,13 +157,13 @@ class PgReads implements StorageReads {
       where.push(`id < $${args.length}`);
     }
     args.push(opts.limit);
-    const sql = `SELECT ${AUDIT_COLUMNS} FROM portal_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
     return (await this.q<AuditRow>(sql, args)).rows;
   }
   async *auditRows(): AsyncIterable<AuditRow> {
     let after = 0;
     for (;;) {
-      const page = (await this.q<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM portal_audit WHERE id > $1 ORDER BY id LIMIT 1000`, [after])).rows;
+      const page = (await this.q<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE id > $1 ORDER BY id LIMIT 1000`, [after])).rows;
       for (const row of page) yield row;
       if (page.length < 1000) return;
       after = page[page.length - 1]!.id;
@@ -173,18 +173,18 @@ class PgReads implements StorageReads {
 
 class PgTx extends PgReads implements StorageTx {
   async setMeta(key: string, value: string) {
-    await this.q('INSERT INTO portal_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
   async lockKeys() {
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, KEYS_LOCK]);
   }
   async insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer) {
-    const id = (await this.q<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('portal_wrapped_keys', 'id'))::int AS id`)).rows[0]!.id;
-    await this.q('INSERT INTO portal_wrapped_keys (id, purpose, wrapped, created_at) VALUES ($1, $2, $3, $4)', [id, purpose, wrap(id), at]);
+    const id = (await this.q<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('wrapped_keys', 'id'))::int AS id`)).rows[0]!.id;
+    await this.q('INSERT INTO wrapped_keys (id, purpose, wrapped, created_at) VALUES ($1, $2, $3, $4)', [id, purpose, wrap(id), at]);
     return id;
   }
   async updateWrappedKey(id: number, wrapped: Buffer) {
-    await this.q('UPDATE portal_wrapped_keys SET wrapped = $1 WHERE id = $2', [wrapped, id]);
+    await this.q('UPDATE wrapped_keys SET wrapped = $1 WHERE id = $2', [wrapped, id]);
   }
   async lockApp(app: string, mode: 'exclusive' | 'shared') {
     // An advisory lock, not a row lock: it also covers an app that has no row yet (its first publish).
@@ -193,7 +193,7 @@ class PgTx extends PgReads implements StorageTx {
   }
   async upsertApp(row: { key: string; name: string; revision: number; publishedAt: string; publishedBy: string | null }) {
     await this.q(
-      `INSERT INTO portal_apps (key, name, revision, published_at, published_by) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO apps (key, name, revision, published_at, published_by) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (key) DO UPDATE SET name = excluded.name, revision = excluded.revision,
          published_at = excluded.published_at, published_by = excluded.published_by`,
       [row.key, row.name, row.revision, row.publishedAt, row.publishedBy],
@@ -201,7 +201,7 @@ class PgTx extends PgReads implements StorageTx {
   }
   async insertRevision(row: { app: string; revision: number; definitions: string | Buffer; publishedAt: string; publishedBy: string | null }) {
     if (typeof row.definitions === 'string') throw new Error('the PostgreSQL store keeps definitions sealed only');
-    await this.q('INSERT INTO portal_revisions (app_key, revision, definitions, published_at, published_by) VALUES ($1, $2, $3, $4, $5)', [
+    await this.q('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES ($1, $2, $3, $4, $5)', [
       row.app,
       row.revision,
       row.definitions,
@@ -212,25 +212,25 @@ class PgTx extends PgReads implements StorageTx {
   async heldValues(app: string, names: string[], stages: string[] | null) {
     if (names.length === 0) return [];
     const res = stages
-      ? await this.q<RawValue>('SELECT * FROM portal_values WHERE app_key = $1 AND stage = ANY($2::text[]) AND name = ANY($3::text[]) AND sealed IS NOT NULL', [app, stages, names])
-      : await this.q<RawValue>('SELECT * FROM portal_values WHERE app_key = $1 AND name = ANY($2::text[]) AND sealed IS NOT NULL', [app, names]);
+      ? await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND stage = ANY($2::text[]) AND name = ANY($3::text[]) AND sealed IS NOT NULL', [app, stages, names])
+      : await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND name = ANY($2::text[]) AND sealed IS NOT NULL', [app, names]);
     return res.rows.map(toValue);
   }
   async stageValues(app: string, stage: string) {
     // Locked in name order (two batches never wait on each other in a cycle).
-    return (await this.q<RawValue>('SELECT * FROM portal_values WHERE app_key = $1 AND stage = $2 ORDER BY name FOR UPDATE', [app, stage])).rows.map(toValue);
+    return (await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND stage = $2 ORDER BY name FOR UPDATE', [app, stage])).rows.map(toValue);
   }
   async writeValue(w: ValueWrite) {
     if (w.plain !== null) throw new Error('the PostgreSQL store keeps values sealed only');
     const res =
       w.baseVersion === 0
         ? await this.q(
-            `INSERT INTO portal_values (app_key, stage, name, version, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            `INSERT INTO stage_values (app_key, stage, name, version, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (app_key, stage, name) DO NOTHING`,
             [w.app, w.stage, w.name, w.version, w.sealed, w.at, w.by],
           )
         : await this.q(
-            `UPDATE portal_values SET version = $1, sealed = $2, updated_at = $3, updated_by = $4
+            `UPDATE stage_values SET version = $1, sealed = $2, updated_at = $3, updated_by = $4
              WHERE app_key = $5 AND stage = $6 AND name = $7 AND version = $8`,
             [w.version, w.sealed, w.at, w.by, w.app, w.stage, w.name, w.baseVersion],
           );
@@ -239,7 +239,7 @@ class PgTx extends PgReads implements StorageTx {
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
     const res = await this.q(
-      `UPDATE portal_values v SET sealed = NULL, version = v.version + 1, updated_at = $1, updated_by = $2
+      `UPDATE stage_values v SET sealed = NULL, version = v.version + 1, updated_at = $1, updated_by = $2
        FROM unnest($4::text[], $5::text[]) AS d(stage, name)
        WHERE v.app_key = $3 AND v.stage = d.stage AND v.name = d.name`,
       [at, by, app, pairs.map((p) => p.stage), pairs.map((p) => p.name)],
@@ -247,7 +247,7 @@ class PgTx extends PgReads implements StorageTx {
     return res.rowCount;
   }
   async insertToken(row: TokenRow & { hash: string }) {
-    await this.q('INSERT INTO portal_tokens (id, name, role, apps, stages, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+    await this.q('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
       row.id,
       row.name,
       row.role,
@@ -261,22 +261,22 @@ class PgTx extends PgReads implements StorageTx {
   async tokenForUpdate(id: string) {
     // Revocations one at a time: two of the last two admin tokens cannot both pass the rule.
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, TOKENS_LOCK]);
-    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM portal_tokens WHERE id = $1 FOR UPDATE`, [id])).rows[0] ?? null;
+    return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = $1 FOR UPDATE`, [id])).rows[0] ?? null;
   }
   async lockActiveAdmins() {
-    return (await this.q<{ n: number }>("SELECT count(*)::int AS n FROM portal_tokens WHERE role = 'admin' AND revoked_at IS NULL")).rows[0]!.n;
+    return (await this.q<{ n: number }>("SELECT count(*)::int AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL")).rows[0]!.n;
   }
   async revokeToken(id: string, at: string) {
-    await this.q('UPDATE portal_tokens SET revoked_at = $1 WHERE id = $2', [at, id]);
+    await this.q('UPDATE tokens SET revoked_at = $1 WHERE id = $2', [at, id]);
   }
   async lockAuditHead() {
     // Held until commit: the next append's statement sees this one's record (one chain, no forks).
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, AUDIT_LOCK]);
-    return (await this.q<{ id: number; mac: string }>('SELECT id::float8 AS id, mac FROM portal_audit ORDER BY id DESC LIMIT 1')).rows[0] ?? null;
+    return (await this.q<{ id: number; mac: string }>('SELECT id::float8 AS id, mac FROM audit ORDER BY id DESC LIMIT 1')).rows[0] ?? null;
   }
   async insertAudit(r: AuditRow) {
     await this.q(
-      `INSERT INTO portal_audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
+      `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [r.id, r.at, r.tokenId, r.tokenName, r.client, r.action, r.outcome, r.app, r.stage, r.setting, r.revision, r.version, r.detail, r.mac],
     );
@@ -303,6 +303,7 @@ export class PgStorage extends PgReads implements Storage {
       query_timeout: queryTimeout + 1_000,
       idle_in_transaction_session_timeout: 30_000,
       application_name: 'odc-portal',
+      options: `-c search_path=${PG_SCHEMA}`,
       keepAlive: true,
     });
     super(pool);
@@ -331,7 +332,7 @@ export class PgStorage extends PgReads implements Storage {
       const result = await fn(tx);
       // Last, after the audit lock: announces the change to every instance at commit.
       if (opts.changes) {
-        const counter = (await tx.q<{ counter: string }>('UPDATE portal_changes SET counter = counter + 1 WHERE id = 1 RETURNING counter::text')).rows[0]!.counter;
+        const counter = (await tx.q<{ counter: string }>('UPDATE changes SET counter = counter + 1 WHERE id = 1 RETURNING counter::text')).rows[0]!.counter;
         await tx.q('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, counter]);
       }
       await tx.q('COMMIT');
@@ -358,13 +359,14 @@ export class PgStorage extends PgReads implements Storage {
       // Session-level, on its own connection: instances started together create the schema, the
       // keys and the first admin token one after the other; the later ones find them made.
       await session.q('SELECT pg_advisory_lock($1, $2)', [LOCKS, SCHEMA_LOCK]);
-      const exists = (await session.q<{ t: string | null }>("SELECT to_regclass('portal_schema')::text AS t")).rows[0]!.t !== null;
+      const exists = (await session.q<{ t: string | null }>(`SELECT to_regclass('${PG_SCHEMA}.schema_version')::text AS t`)).rows[0]!.t !== null;
       if (!exists && !this.create) throw new NoStoreError('this database has no portal store yet; start odc-portal serve with this database URL once (or migrate an embedded store into it)');
-      const version = exists ? (await session.q<{ version: number }>('SELECT version FROM portal_schema')).rows[0]!.version : 0;
+      const version = exists ? (await session.q<{ version: number }>('SELECT version FROM schema_version')).rows[0]!.version : 0;
+      if (!exists) await session.q(`CREATE SCHEMA IF NOT EXISTS ${PG_SCHEMA}`);
       for (let v = version; v < PG_MIGRATIONS.length; v++) {
         await session.q('BEGIN');
         await session.q(PG_MIGRATIONS[v]!);
-        await session.q('UPDATE portal_schema SET version = $1', [v + 1]);
+        await session.q('UPDATE schema_version SET version = $1', [v + 1]);
         await session.q('COMMIT');
       }
       const result = await fn(!exists);

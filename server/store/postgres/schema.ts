@@ -1,20 +1,23 @@
 // The PostgreSQL store's schema, applied in order at start under the schema lock; the
-// portal_schema table records how far. Every table is prefixed, so the portal can share a
-// database with others. No clear-text value or definitions document is ever stored here
-// (SPEC §11): `sealed` and `definitions` hold ciphertexts only.
+// schema_version table records how far. The tables live in their own PostgreSQL schema
+// (PG_SCHEMA, every connection's search_path), so the portal can share a database with others,
+// under the names the embedded store uses. No clear-text value or definitions document is ever
+// stored here (SPEC §11): `sealed` and `definitions` hold ciphertexts only.
+export const PG_SCHEMA = 'odc_portal';
+
 export const PG_MIGRATIONS: string[] = [
   `
-  CREATE TABLE portal_schema (version integer NOT NULL);
-  INSERT INTO portal_schema (version) VALUES (0);
-  CREATE TABLE portal_meta (key text PRIMARY KEY, value text NOT NULL);
+  CREATE TABLE schema_version (version integer NOT NULL);
+  INSERT INTO schema_version (version) VALUES (0);
+  CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
   -- Data keys and the audit key, each wrapped by the master key.
-  CREATE TABLE portal_wrapped_keys (
+  CREATE TABLE wrapped_keys (
     id serial PRIMARY KEY,
     purpose text NOT NULL CHECK (purpose IN ('data', 'audit')),
     wrapped bytea NOT NULL,
     created_at text NOT NULL
   );
-  CREATE TABLE portal_apps (
+  CREATE TABLE apps (
     key text PRIMARY KEY,
     name text NOT NULL,
     revision integer NOT NULL,
@@ -22,7 +25,7 @@ export const PG_MIGRATIONS: string[] = [
     published_by text
   );
   -- Every published revision's normalized definitions, sealed (defaults are values).
-  CREATE TABLE portal_revisions (
+  CREATE TABLE revisions (
     app_key text NOT NULL,
     revision integer NOT NULL,
     definitions bytea NOT NULL,
@@ -32,7 +35,7 @@ export const PG_MIGRATIONS: string[] = [
   );
   -- One row per (app, stage, setting) that has ever been written; kept after a value is
   -- deleted so its version never goes back. Every value is sealed, secret or not.
-  CREATE TABLE portal_values (
+  CREATE TABLE stage_values (
     app_key text NOT NULL,
     stage text NOT NULL,
     name text NOT NULL,
@@ -42,7 +45,7 @@ export const PG_MIGRATIONS: string[] = [
     updated_by text,
     PRIMARY KEY (app_key, stage, name)
   );
-  CREATE TABLE portal_tokens (
+  CREATE TABLE tokens (
     id text PRIMARY KEY,
     name text NOT NULL,
     role text NOT NULL CHECK (role IN ('admin', 'developer', 'operator', 'runtime')),
@@ -52,7 +55,7 @@ export const PG_MIGRATIONS: string[] = [
     created_at text NOT NULL,
     revoked_at text
   );
-  CREATE TABLE portal_audit (
+  CREATE TABLE audit (
     id bigint PRIMARY KEY,
     at text NOT NULL,
     token_id text,
@@ -68,13 +71,13 @@ export const PG_MIGRATIONS: string[] = [
     detail text,
     mac text NOT NULL
   );
-  CREATE INDEX portal_audit_app ON portal_audit (app, id);
+  CREATE INDEX audit_app ON audit (app, id);
   -- The change counter: every committed change moves it on and announces it (NOTIFY), so an
   -- instance that missed a notification notices that the counter moved.
-  CREATE TABLE portal_changes (id integer PRIMARY KEY CHECK (id = 1), counter bigint NOT NULL);
-  INSERT INTO portal_changes (id, counter) VALUES (1, 0);
+  CREATE TABLE changes (id integer PRIMARY KEY CHECK (id = 1), counter bigint NOT NULL);
+  INSERT INTO changes (id, counter) VALUES (1, 0);
   `,
 ];
 
 /** Every table of the portal, in an order that copies and drops cleanly. */
-export const PG_TABLES = ['portal_schema', 'portal_meta', 'portal_wrapped_keys', 'portal_apps', 'portal_revisions', 'portal_values', 'portal_tokens', 'portal_audit', 'portal_changes'];
+export const PG_TABLES = ['schema_version', 'meta', 'wrapped_keys', 'apps', 'revisions', 'stage_values', 'tokens', 'audit', 'changes'];
