@@ -8,7 +8,7 @@ import type { SignInOutcome } from '../../extension/commands/signIn';
 import { testHooksFor, type OdcSettingsApi } from '../../extension/testApi';
 import { signInFromAccountsMenu, silentSession } from './support/auth';
 import { startPortal, type TestPortal } from './support/portal';
-import { activateExtension, extensionRoot, waitFor, workspaceFolder } from './support/workspace';
+import { activateExtension, extensionRoot, fixture, removeDefinitions, resetDefinitions, waitFor, workspaceFolder } from './support/workspace';
 
 const config = () => vscode.workspace.getConfiguration('odcSettings');
 const setServerUrl = (url: string | undefined, target = vscode.ConfigurationTarget.Global) => config().update('serverUrl', url, target);
@@ -23,6 +23,8 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
     this.timeout(90_000);
     api = await activateExtension();
     [a, b, c] = await Promise.all([startPortal(extensionRoot()), startPortal(extensionRoot()), startPortal(extensionRoot())]);
+    // An app in the workspace, so the status bar says which portal it talks to and whether signed in.
+    await resetDefinitions(api, fixture('orders/odc-app.json'));
   });
 
   suiteTeardown(async () => {
@@ -30,6 +32,7 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
     await setServerUrl(undefined, vscode.ConfigurationTarget.Workspace);
     await setServerUrl(undefined);
     await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+    removeDefinitions();
   });
 
   test('test hooks exist only in a test run: the production and development API is undefined, built not at all', () => {
@@ -64,7 +67,7 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
     assert.deepEqual([session.account.id, session.account.label, session.scopes], [a.url, a.url, [a.url]]);
     await waitFor(async () => {
       await api.refreshStatus();
-      assert.notEqual(api.status().state, 'signed-out');
+      assert.deepEqual([api.status().serverUrl, api.status().state], [a.url, 'unpublished']);
     }, 'the status bar to use the session');
   });
 
@@ -86,12 +89,13 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
     assert.deepEqual(again, { status: 'signed-in', serverUrl: b.url, stages: ['Development', 'QA', 'Production'] });
     await vscode.commands.executeCommand('odcSettings.signOut');
     assert.equal(await silentSession(b.url), undefined, 'signed out of B');
+    await api.refreshStatus();
+    assert.deepEqual([api.status().serverUrl, api.status().state], [b.url, 'signed-out']);
     assert.equal((await silentSession(a.url))?.accessToken, a.adminToken, 'still signed in to A');
     await setServerUrl(a.url);
     await waitFor(async () => {
       await api.refreshStatus();
-      assert.equal(api.status().serverUrl, a.url);
-      assert.notEqual(api.status().state, 'signed-out');
+      assert.deepEqual([api.status().serverUrl, api.status().state], [a.url, 'unpublished']);
     }, 'the status bar to use A again');
   });
 
@@ -130,10 +134,6 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
       assert.equal(await silentSession(b.url), undefined, 'nothing was kept');
     } finally {
       await setServerUrl(undefined, vscode.ConfigurationTarget.Workspace);
-      const settingsFile = path.join(workspaceFolder().uri.fsPath, '.vscode', 'settings.json');
-      if (fs.existsSync(settingsFile) && JSON.parse(fs.readFileSync(settingsFile, 'utf8') || '{}') && Object.keys(JSON.parse(fs.readFileSync(settingsFile, 'utf8') || '{}')).length === 0) {
-        fs.rmSync(path.dirname(settingsFile), { recursive: true, force: true });
-      }
     }
   });
 
