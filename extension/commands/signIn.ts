@@ -66,7 +66,7 @@ export function signInCommand(deps: SignInDeps) {
       // user to let this extension use the account; after that it answers silently.
       const granted =
         (await vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { silent: true })) ??
-        (await vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { createIfNone: true }).then(undefined, async (err: unknown) => {
+        (await vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], consentFor(serverUrl)).then(undefined, async (err: unknown) => {
           // Not allowed: the token must not stay behind unused.
           await deps.auth.signOut(serverUrl);
           throw new SignInError(vscode.l10n.t('VS Code did not let ODC Settings use the ODC Portal account ({0}).', err instanceof Error ? err.message : String(err)), 'refused');
@@ -88,6 +88,18 @@ export function signInCommand(deps: SignInDeps) {
     await deps.refreshStatus();
     return { status: 'signed-in', serverUrl, stages };
   };
+}
+
+/**
+ * createIfNone for this portal's account. Naming the account (VS Code 1.93+; older versions ignore
+ * it) spares the user an account picker after the consent dialog: the session was just stored.
+ */
+function consentFor(serverUrl: string): vscode.AuthenticationGetSessionOptions & { createIfNone: true } {
+  const options: vscode.AuthenticationGetSessionOptions & { createIfNone: true; account: vscode.AuthenticationSessionAccountInformation } = {
+    createIfNone: true,
+    account: { id: serverUrl, label: serverUrl },
+  };
+  return options;
 }
 
 export function signOutCommand(deps: Pick<Deps, 'session' | 'log' | 'refreshStatus'>) {
