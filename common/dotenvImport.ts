@@ -51,7 +51,7 @@ export function previewDotenvImport(entries: Record<string, string>, settings: r
     const base = { variable, setting: setting.name, isSecret: setting.isSecret };
     const problem = checkValue(setting.type, value, setting.isSecret);
     if (problem) {
-      rows.push({ ...base, action: 'refused', reason: `a ${setting.type} value ${problem}` });
+      rows.push({ ...base, action: 'refused', reason: `the value ${problem} (${setting.type})` });
       continue;
     }
     if (!setting.hasValue) {

@@ -51,9 +51,9 @@ export function compileSecretPatterns(value: unknown): CompiledPatterns {
   return { patterns, errors };
 }
 
-/** A password-like word: 8+ characters without spaces, mixing at least three of lower, upper, digit, symbol. */
+/** A password-like word: 8+ characters without spaces, with a digit, mixing at least three of lower, upper, digit, symbol (an id such as `app.setSecret` has no digit). */
 function passwordLike(v: string): boolean {
-  if (v.length < 8 || v.length > 200 || /\s/.test(v)) return false;
+  if (v.length < 8 || v.length > 200 || /\s/.test(v) || !/[0-9]/.test(v)) return false;
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(v)).length;
   return classes >= 3;
 }
