@@ -63,7 +63,7 @@ export class SettingHoverProvider implements vscode.HoverProvider {
     md.supportThemeIcons = true;
     if (setting.description) md.appendMarkdown(`${escapeMarkdown(setting.description)}\n\n`);
     if (!setting.isSecret && setting.defaultValue !== undefined) md.appendMarkdown('Has a default value.\n\n');
-    md.appendMarkdown(`App ${escapeMarkdown(env.entry.parsed?.app.name ?? env.entry.folder.name)}, \`${escapeMarkdown(env.entry.relativePath)}\`\n\n`);
+    md.appendMarkdown(`App ${escapeMarkdown(env.entry.parsed?.app.name ?? env.entry.folder.name)}, ${escapeMarkdown(env.entry.relativePath)}\n\n`);
     const status = await this.stages.statusFor(env.entry, setting.name);
     if (status.kind === 'signed-out') md.appendMarkdown('_Sign in to the portal to see which stages have a value._');
     else if (status.kind === 'unavailable') md.appendMarkdown(`_Stage status unavailable: ${escapeMarkdown(status.reason)}_`);
@@ -140,6 +140,7 @@ export async function findReads(index: CodeIndex, env: AppEnv, settingName: stri
   return out;
 }
 
+/** Escapes what would change the meaning of plain text in Markdown (emphasis, links, code, HTML). */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+  return text.replace(/[\\`*_[\]<>#|]/g, '\\$&');
 }
