@@ -142,7 +142,7 @@ suite('ODC Portal accounts (authentication provider) and workspace trust', () =>
       capabilities?: { untrustedWorkspaces?: { supported: unknown; restrictedConfigurations?: string[] } };
     };
     assert.equal(pkg.capabilities?.untrustedWorkspaces?.supported, 'limited');
-    assert.deepEqual(pkg.capabilities?.untrustedWorkspaces?.restrictedConfigurations, ['odcSettings.serverUrl', 'odcSettings.definitionsFile']);
+    assert.deepEqual(pkg.capabilities?.untrustedWorkspaces?.restrictedConfigurations, ['odcSettings.serverUrl', 'odcSettings.definitionsFile', 'odcSettings.secretPatterns']);
     // VS Code read it: in this (trusted) host the workspace value counts; Restricted Mode would ignore it.
     assert.equal(vscode.workspace.isTrusted, true);
   });
