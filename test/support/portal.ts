@@ -165,7 +165,7 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
     output,
     async api(method, route, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      const token = o.token === undefined ? adminToken : o.token;
+      const token = o.token === undefined ? portal.adminToken : o.token;
       if (token) headers.authorization = `Bearer ${token}`;
       let body: string | Uint8Array<ArrayBuffer> | undefined;
       if (o.raw !== undefined) body = typeof o.raw === 'string' ? o.raw : Uint8Array.from(o.raw);
