@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { ValueEdit } from '../../common/protocol';
 import { everythingInPage, FakeStore, openWebview, shutdown, type FakeSetting, type Session } from './standin';
+import { applyTheme, seriousAxeViolations, type ThemeKind } from './themes';
 
 after(shutdown);
 
@@ -625,6 +626,33 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
       { store },
     );
   });
+
+  for (const theme of ['dark', 'light', 'high-contrast'] as ThemeKind[]) {
+    test(`axe-core: no serious or critical violation in the ${theme} theme (values with every row state, a banner, coverage)`, async () => {
+      await withPanel(
+        async (s) => {
+          const { page, host } = s;
+          await applyTheme(page, theme);
+          await valueInput(page, 'MaxRetries').fill('12x'); // invalid
+          await valueInput(page, 'Greeting').fill('edited'); // dirty
+          await row(page, 'SigningCert').getByRole('button', { name: 'Set SigningCert' }).click();
+          await secretInput(page, 'SigningCert').fill('typed');
+          await row(page, 'SigningCert').getByRole('button', { name: 'Show what I typed for SigningCert' }).click();
+          await row(page, 'PaymentApiKey').getByRole('button', { name: 'Clear PaymentApiKey' }).click();
+          await page.locator('[data-filter=edited]').hover();
+          host.on('stage/save', () => ({ error: { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED).' } }));
+          await valueInput(page, 'MaxRetries').fill('12');
+          await saveButton(page).click();
+          await page.locator('#error', { hasText: 'ECONNREFUSED' }).waitFor();
+          assert.deepEqual(await seriousAxeViolations(s), [], `values tab, ${theme}`);
+          await page.locator('vscode-tab-header[data-tab=coverage]').click();
+          await page.locator('table.coverage').waitFor();
+          assert.deepEqual(await seriousAxeViolations(s), [], `coverage tab, ${theme}`);
+        },
+        { setup: (h) => { h.store.write('qa', 'PaymentApiKey', 'x'); h.store.write('qa', 'Greeting', 'hi'); } },
+      );
+    });
+  }
 
   test('host/showStage switches the stage: the dropdown displays it', async () => {
     await withPanel(async ({ page, host }) => {

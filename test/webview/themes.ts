@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ROOT } from './standin';
+import { ROOT, type Session } from './standin';
 
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
 
@@ -180,10 +180,23 @@ const AXE_SOURCE = path.join(ROOT, 'node_modules/axe-core/axe.min.js');
 /**
  * Runs axe-core in the page and returns its serious and critical violations. The script goes in
  * through the DevTools protocol (page.evaluate), not a <script> tag, which the page's CSP refuses.
+ * axe itself applies inline styles while it measures, which the CSP blocks and reports: those
+ * reports (style-src only, made during the run) are axe's, not the page's, and are dropped.
  */
-export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+export async function seriousAxeViolations(s: Session): Promise<AxeViolation[]> {
+  const page = s.page;
+  const before = s.problems.length;
+  const cspBefore = (await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations.length)) as number;
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === 'object');
   if (!loaded) await page.evaluate(fs.readFileSync(AXE_SOURCE, 'utf8') + '\n;0');
   const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 200)) })))`)) as AxeViolation[];
+  const added = s.problems.splice(before);
+  const notAxe = added.filter((p) => !/Applying inline style violates the following Content Security Policy directive 'style-src/.test(p));
+  s.problems.push(...notAxe);
+  await page.evaluate((n) => {
+    const list = (window as unknown as { __cspViolations: string[] }).__cspViolations;
+    const extra = list.splice(n);
+    list.push(...extra.filter((v) => !v.startsWith('style-src')));
+  }, cspBefore);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
