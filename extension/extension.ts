@@ -15,6 +15,7 @@ import { register } from './commands/register';
 import { renameSettingCommand } from './commands/renameSetting';
 import { setSecretCommand } from './commands/setSecret';
 import { signInCommand, signOutCommand } from './commands/signIn';
+import { registerCodeIntelligence } from './code/registerCode';
 import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
@@ -96,6 +97,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return handler(...args);
     });
   }
+  registerCodeIntelligence(subs, deps, ready);
   panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
 
   return {
