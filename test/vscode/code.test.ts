@@ -88,7 +88,8 @@ suite('settings in code: completion, hover, definition, references, warnings, qu
   test('completion offers the settings as variables after process.env. and inside os.getenv quotes, secrets marked', async () => {
     const ts = await open(tsUri);
     const end = ts.positionAt(ts.getText().lastIndexOf('process.env.') + 'process.env.'.length);
-    const list = await run<vscode.CompletionList>('vscode.executeCompletionItemProvider', ts.uri, end);
+    // Resolve the items as the suggest widget does for the focused one (the description comes then).
+    const list = await run<vscode.CompletionList>('vscode.executeCompletionItemProvider', ts.uri, end, undefined, 100);
     const byLabel = new Map(list.items.map((i) => [labelOf(i), i]));
     for (const v of ['PAYMENT_API_KEY', 'MAX_RETRIES', 'GREETING']) assert.ok(byLabel.has(v), `${v} offered`);
     assert.match(String(byLabel.get('PAYMENT_API_KEY')!.detail), /PaymentApiKey · Text · secret/);
