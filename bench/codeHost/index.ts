@@ -19,9 +19,11 @@ export async function run(): Promise<void> {
   const rounds = Number(process.env.ODC_BENCH_ROUNDS ?? 30);
   const result: Record<string, unknown> = { vscode: vscode.version };
   try {
-    const ext = vscode.extensions.getExtension<{ ready: Promise<void>; codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider } }>(EXTENSION_ID);
+    const ext = vscode.extensions.getExtension<{ ready: Promise<void>; codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider } } | undefined>(EXTENSION_ID);
     if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+    // The extension's test hooks exist in Test mode only (this runner starts VS Code so).
     const api = await ext.activate();
+    if (!api) throw new Error('the extension returned no test hooks: not started in Test mode');
     await api.ready;
     const { completion: ownCompletionProvider, hover: ownHoverProvider } = api.codeProviders;
     const token = new vscode.CancellationTokenSource().token;

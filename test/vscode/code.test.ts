@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImportOutcome, MoveOutcome, ReferenceOutcome } from '../../extension/code/codeCommands';
 import type { SignInOutcome } from '../../extension/commands/signIn';
+import { signInFromAccountsMenu } from './support/auth';
 import type { OdcSettingsApi } from '../../extension/testApi';
 import type { ConfirmRequest } from '../../extension/ui/confirm';
 import { startPortal, type TestPortal } from './support/portal';
@@ -207,6 +208,9 @@ suite('settings in code: completion, hover, definition, references, warnings, qu
 
   test('"Move to a secret setting": literal -> secret setting -> Development value set (signed in), canary gone from the file, the log and the profile', async () => {
     portal = await startPortal(extensionRoot());
+    // This extension may use a portal's account once allowed (from the Accounts menu; the Sign In
+    // command's first-time consent dialog cannot be clicked in extension tests).
+    assert.equal((await signInFromAccountsMenu(api, portal.url, portal.adminToken)).error, undefined);
     assert.equal((await run<SignInOutcome>('odcSettings.signIn', { serverUrl: portal.url, token: portal.adminToken })).status, 'signed-in');
     const canary = 'sk_live_' + alnum(28);
     const uri = write('src/payments.ts', `import Stripe from 'stripe';\nconst stripeKey = '${canary}';\nexport const stripe = new Stripe(stripeKey);\n`);
