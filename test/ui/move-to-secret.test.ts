@@ -1,6 +1,6 @@
 // "Move to a secret setting" end to end in the real workbench (code-server = VS Code 1.139 +
 // Debian's Chromium) against a REAL portal server, driven like a user: sign in from the palette,
-// open a TypeScript file holding a hard-coded Stripe key (a canary), put the cursor on the
+// allow the extension the ODC Portal account, open a TypeScript file holding a hard-coded Stripe key (a canary), put the cursor on the
 // warning, open the quick fixes (Ctrl+.), choose "Move to a secret setting", accept the suggested
 // name, confirm "Publish and Set Development Value" in the real modal. Then: odc-app.json has the
 // secret setting, the file reads process.env.STRIPE_KEY, the portal gives the canary to
@@ -86,6 +86,10 @@ describe('"Move to a secret setting" in the real workbench against a real portal
     await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
     await input.fill(portal.adminToken);
     await page.keyboard.press('Enter');
+    // The first time per portal, VS Code asks whether this extension may use the ODC Portal account.
+    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
+    await consent.waitFor({ timeout: 15_000 });
+    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
     await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
 
     // Open the file with Quick Open, as a user would.
@@ -116,11 +120,7 @@ describe('"Move to a secret setting" in the real workbench against a real portal
     await lightbulb.waitFor({ timeout: 15_000 });
     await lightbulb.click();
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Move to a secret setting' }).first();
-    await fix.waitFor({ timeout: 15_000 }).catch(async (e) => {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'DEBUG-move.png') });
-      throw e;
-    });
+    await fix.waitFor({ timeout: 15_000 });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'move-to-secret-quick-fix.png') });
     await fix.click();
