@@ -28,6 +28,35 @@ export function openApiDocument(version: string): Record<string, unknown> {
       get: { summary: 'Stage values, secrets masked', roles: 'admin, developer, operator', response: api.stageSettingsResponseSchema, errors: [403, 404] },
       patch: { summary: 'Set, replace or clear values, all or nothing', roles: 'admin, developer, operator', request: api.patchValuesRequestSchema, response: api.stageSettingsResponseSchema, errors: [400, 403, 404, 409, 422] },
     },
+    '/apps/{app}/stages/{stage}/settings/{name}/history': {
+      get: { summary: "A value's kept writes, newest first; a secret's only as *****", roles: 'admin, developer, operator', response: api.historyResponseSchema, errors: [403, 404] },
+    },
+    '/apps/{app}/stages/{stage}/settings/{name}/restore': {
+      post: {
+        summary: 'Write a kept version back as a new, version-checked write (a secret stays in the server)',
+        roles: 'admin, developer, operator',
+        request: api.restoreRequestSchema,
+        response: api.stageSettingsResponseSchema,
+        errors: [400, 403, 404, 409, 422],
+      },
+    },
+    '/apps/{app}/compare': {
+      get: {
+        summary: 'Stages side by side (?stages=qa,production): own/default/missing/unset, equal or not (secrets by keyed fingerprint, never shown), warnings',
+        roles: 'admin, developer, operator (read scope on every stage named)',
+        response: api.compareResponseSchema,
+        errors: [400, 403, 404, 422],
+      },
+    },
+    '/apps/{app}/promote': {
+      post: {
+        summary: 'Copy effective values from one stage to another: dryRun previews, the apply is all or nothing with baseVersions',
+        roles: 'admin, developer, operator (read scope on from, write scope on to)',
+        request: api.promoteRequestSchema,
+        response: api.promoteResponseSchema,
+        errors: [400, 403, 404, 409, 422],
+      },
+    },
     '/apps/{app}/audit': { get: { summary: "An app's audit events, newest first", roles: 'admin, developer', errors: [403] } },
     '/audit': { get: { summary: 'All audit events, newest first', roles: 'admin' } },
     '/audit/verify': { get: { summary: 'Verify the audit chain', roles: 'admin' } },

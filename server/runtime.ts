@@ -82,7 +82,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const storage = new SqliteStorage(dbFile);
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
   } catch (err) {
     await storage.close();
     throw err;
@@ -147,7 +147,7 @@ async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string 
   });
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(env, 'PORTAL_HISTORY_VERSIONS', 20) });
     if (opts.listen) await storage.listen();
   } catch (err) {
     await storage.close().catch(() => {});
