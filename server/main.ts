@@ -21,10 +21,11 @@ const USAGE = `usage: odc-portal <command>
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
   values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
+  check --app A --stage S [--server URL] [--json]   (token in ODC_TOKEN; exit 1 on a missing or reused secret)
 Every command that opens the store takes --data-dir, --database-url and --stages.
 Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
   PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
-  PORTAL_DB_QUERY_TIMEOUT_MS, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
+  PORTAL_DB_QUERY_TIMEOUT_MS, PORTAL_HISTORY_VERSIONS, ODC_TOKEN, ODC_SERVER, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
 const CLI_ACTOR: AuditActor = { tokenId: null, tokenName: 'odc-portal (local command line)', client: 'cli' };
 
@@ -236,6 +237,16 @@ export async function main(argv: string[]): Promise<void> {
         const { valuesImport, CliUsageError } = await import('./cli/valuesImport');
         try {
           process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
+      case 'check': {
+        const { check } = await import('./cli/check');
+        const { CliUsageError } = await import('./cli/valuesImport');
+        try {
+          process.exitCode = await check(rest, { env: process.env, out: (t) => process.stdout.write(t) });
         } catch (err) {
           throw err instanceof CliUsageError ? new UsageError(err.message) : err;
         }
