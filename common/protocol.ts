@@ -12,7 +12,7 @@
 // (`import type`), so zod never lands in the webview bundle.
 import { z } from 'zod';
 import { MAX_SECRET_BYTES, type SettingType } from './values';
-import type { Stage, StageSetting } from './api';
+import type { CompareStatus, HistoryEntry, PromoteResponse, Stage, StageSetting, StageWarning } from './api';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -53,8 +53,45 @@ export interface CoverageView {
     isSecret: boolean;
     /** stage key -> status; absent for a stage that could not be read. */
     status: Record<string, CoverageStatus>;
+    /** stage key -> true where the secret is due for rotation (SPEC §13); absent when not known. */
+    due?: Record<string, boolean>;
+    /** stage key -> the earlier stage whose secret is the same one ("same as QA"). */
+    sameAs?: Record<string, string>;
   }>;
 }
+
+/** A value's kept writes (SPEC §12): a secret's old values only as the mask. */
+export interface HistoryView {
+  stage: string;
+  name: string;
+  isSecret: boolean;
+  /** The pair's current version: the baseVersion of a restore. */
+  version: number;
+  entries: Array<HistoryEntry & { isSecret: boolean }>;
+}
+
+/** Stages side by side (SPEC §13): statuses, non-secret values, equal or not, warnings. */
+export interface CompareView {
+  app: string;
+  revision: number;
+  stages: Stage[];
+  settings: Array<{
+    name: string;
+    isSecret: boolean;
+    equal: boolean;
+    /** stage key -> cell; `value` for non-secrets only. */
+    cells: Record<string, { status: CompareStatus; value?: string | null; dueForRotation?: boolean; sameAs?: string }>;
+  }>;
+  warnings: StageWarning[];
+}
+
+/** A promote's preview or outcome (the server's answer; values of non-secrets only). */
+export type PromoteView = PromoteResponse;
+
+export type PromoteResult =
+  | { outcome: 'promoted'; result: PromoteView }
+  /** 409: the target changed since the preview; preview again. Nothing was written. */
+  | { outcome: 'conflict'; message: string; conflicts: string[] };
 
 export interface ValueEdit {
   name: string;
@@ -102,6 +139,16 @@ export type Requests = {
   /** One PATCH with every edit of the stage (all or nothing). */
   'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
   'coverage/load': { params: Record<string, never>; result: CoverageView };
+  /** A value's history (SPEC §12). */
+  'value/history': { params: { stage: string; name: string }; result: HistoryView };
+  /** Writes a kept version back (a secret never leaves the server); answered like a save. */
+  'value/restore': { params: { stage: string; name: string; version: number; baseVersion: number }; result: SaveResult };
+  /** Two or more stages side by side (SPEC §13). */
+  'compare/load': { params: { stages: string[] }; result: CompareView };
+  /** The dry run of a promote: what would change in `to`, with its versions. */
+  'promote/preview': { params: { from: string; to: string; settings?: string[] }; result: PromoteView };
+  /** Applies a previewed promote with the versions it was previewed against (all or nothing). */
+  'promote/apply': { params: { from: string; to: string; settings?: string[]; baseVersions: Record<string, number> }; result: PromoteResult };
   /** Runs one of RUNNABLE_COMMANDS (a banner's action); `ran` is false when the host has no way to run commands. */
   'command/run': { params: { command: RunnableCommand }; result: { ran: boolean } };
 };
@@ -158,6 +205,16 @@ export const requestParamSchemas = {
       .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'a setting appears twice in one save'),
   }),
   'coverage/load': empty,
+  'value/history': z.strictObject({ stage: stageKey, name: z.string().min(1).max(100) }),
+  'value/restore': z.strictObject({ stage: stageKey, name: z.string().min(1).max(100), version: z.number().int().positive(), baseVersion: z.number().int().nonnegative() }),
+  'compare/load': z.strictObject({ stages: z.array(stageKey).min(1).max(100) }),
+  'promote/preview': z.strictObject({ from: stageKey, to: stageKey, settings: z.array(z.string().min(1).max(100)).max(10_000).optional() }),
+  'promote/apply': z.strictObject({
+    from: stageKey,
+    to: stageKey,
+    settings: z.array(z.string().min(1).max(100)).max(10_000).optional(),
+    baseVersions: z.record(z.string().max(100), z.number().int().nonnegative()),
+  }),
   'command/run': z.strictObject({ command: z.enum(RUNNABLE_COMMANDS) }),
 } satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
 
