@@ -6,7 +6,9 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import type { VscodeTabs } from '@vscode-elements/elements/dist/vscode-tabs/vscode-tabs.js';
 import type { Stage } from '../common/api';
 import type { AppRef, ErrorCode, PROTOCOL_VERSION, RunnableCommand, StageView } from '../common/protocol';
+import { ComparePanel } from './compare';
 import { renderCoverage } from './coverage';
+import { HistoryDialog } from './history';
 import { h, icon, setChildren, toggle } from './dom';
 import { HostError, type HostConnection } from './host';
 import { StageDrafts } from './model';
@@ -89,6 +91,7 @@ export class StageValuesApp {
   private readonly coverageError = h('div', { id: 'coverage-error', class: 'banner error', role: 'alert', hidden: true });
   private readonly coverageRefresh = h('vscode-button', { id: 'coverage-refresh', secondary: true, icon: 'refresh' }, 'Refresh');
   private readonly tabs: VscodeTabs;
+  private readonly compare: ComparePanel;
 
   constructor(
     private readonly root: HTMLElement,
@@ -138,6 +141,8 @@ export class StageValuesApp {
         this.coverageError,
         this.coverageBody,
       ),
+      h('vscode-tab-header', { slot: 'header', 'data-tab': 'compare' }, 'Compare'),
+      h('vscode-tab-panel', {}, (this.compare = this.comparePanel()).element),
     );
     this.stageSelect.label = 'Stage';
     this.stageSelect.addEventListener('change', () => {
@@ -160,6 +165,7 @@ export class StageValuesApp {
       const index = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
       this.currentState()?.editor.setAttached(index === 0);
       if (index === 1) void this.loadCoverage();
+      if (index === 2) void this.compare.load();
     });
     document.addEventListener('keydown', (e) => {
       const mod = (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey;
@@ -198,6 +204,7 @@ export class StageValuesApp {
       const { app, stages, stage, view } = await this.host.request('panel/init', {});
       this.app = app;
       this.stages = stages;
+      this.compare.setStages(stages);
       for (const s of stages) {
         const st = this.perStage.get(s.key);
         if (st) st.stage = s;
@@ -268,6 +275,7 @@ export class StageValuesApp {
           this.updateToolbar();
         },
         stickyHeight: () => this.sticky.getBoundingClientRect().height,
+        history: (name) => void this.openHistory(key, name),
       });
       editor.onFilterReset = () => this.setFilter(NO_FILTER, false);
       st = { stage, drafts, editor, info, busy: false };
@@ -507,6 +515,36 @@ export class StageValuesApp {
 
   private setStatus(text: string): void {
     this.status.textContent = text;
+  }
+
+  // ---- history and compare (SPEC §12, §13) ----------------------------------------------------
+
+  private async openHistory(stageKey: string, name: string): Promise<void> {
+    const st = this.stateFor(stageKey);
+    const dialog = new HistoryDialog(
+      { name, stageName: st.stage.name },
+      {
+        load: () => this.host.request('value/history', { stage: stageKey, name }),
+        restore: (version, baseVersion) => this.host.request('value/restore', { stage: stageKey, name, version, baseVersion }),
+        restored: (result, version) => {
+          this.applyView(st, result.view, []);
+          this.setStatus(`Restored version ${version} of ${name} in ${st.stage.name}.`);
+        },
+      },
+    );
+    await dialog.open();
+  }
+
+  private comparePanel(): ComparePanel {
+    return new ComparePanel({
+      load: (stages) => this.host.request('compare/load', { stages }),
+      preview: (from, to) => this.host.request('promote/preview', { from, to }),
+      apply: (from, to, baseVersions) => this.host.request('promote/apply', { from, to, baseVersions }),
+      promoted: (to) => {
+        // The target's values changed under any open view of it: reload (unsaved edits stay).
+        if (this.perStage.get(to)?.view) void this.loadStage(to);
+      },
+    });
   }
 
   private async loadCoverage(): Promise<void> {
