@@ -24,7 +24,7 @@ export class ComparePanel {
   private readonly table = h('div', { class: 'compare-table' });
   private readonly warnings = h('div', { class: 'compare-warnings' });
   private readonly promoteBar = h('div', { class: 'toolbar promote-bar' });
-  private readonly preview = h('div', { class: 'promote-preview', 'aria-live': 'polite' });
+  private readonly preview = h('div', { class: 'promote-preview' });
   private readonly error = h('div', { class: 'banner error', role: 'alert', hidden: true });
   private readonly fromSelect = h('select', { class: 'field', 'aria-label': 'Promote from', 'data-role': 'promote-from' });
   private readonly toSelect = h('select', { class: 'field', 'aria-label': 'Promote to', 'data-role': 'promote-to' });
