@@ -8,7 +8,9 @@ import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { createHttpServer } from './http/clientError';
-import { newKey } from './crypto/envelope';
+import { masterKeyId, newKey } from './crypto/envelope';
+import { EnvironmentKeySource, FileKeySource } from './crypto/keySources';
+import { MasterKeyMismatchError } from './store/store';
 import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
@@ -134,17 +136,27 @@ async function rotateKey(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: commonOptions });
   await withStore(values, async ({ store, masterKey, source }) => {
     let next: Buffer;
-    if (source.kind === 'environment') {
-      const pending = await source.loadPending();
-      if (!pending) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
-      next = pending;
-    } else {
-      next = newKey();
-      // Stored before the commit, promoted after: a crash in between is finished at the next start.
-      await source.stagePending(next);
+    if (source instanceof EnvironmentKeySource) {
+      const operatorKey = source.operatorKey();
+      if (!operatorKey) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
+      next = operatorKey;
+    } else next = newKey();
+    const nextId = masterKeyId(next);
+    // Staged under the store's write lock, promoted after the commit (see Store.rotateMasterKey):
+    // a crash in between is finished at the next start; a second rotation waits or is refused.
+    let n: number;
+    try {
+      n = await store.rotateMasterKey(masterKey, next, CLI_ACTOR, async () => {
+        if (source instanceof FileKeySource) source.discardStalePending(nextId);
+        await source.stagePending(next);
+      });
+    } catch (err) {
+      if (!store.matchesMasterKey(next)) await source.discardPending(nextId).catch(() => {});
+      if (err instanceof MasterKeyMismatchError) throw new UsageError(err.message);
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new UsageError('another key rotation (or a long write) holds the store; nothing was changed: run rotate-key again');
+      throw err;
     }
-    const n = store.rotateMasterKey(masterKey, next, CLI_ACTOR);
-    if (source.kind !== 'environment') await source.promotePending();
+    await source.promotePending(nextId);
     process.stdout.write(
       `re-wrapped ${n} keys under a new master key (${source.describe}).\n` +
         (source.kind === 'environment' ? 'Now set PORTAL_MASTER_KEY to the value of PORTAL_NEW_MASTER_KEY and unset the latter.\n' : 'The old master key is no longer needed.\n'),

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
+import { masterKeyId } from './crypto/envelope';
 import { resolveMasterKey, type MasterKeySource } from './crypto/keySources';
 import { Store } from './store/store';
 
@@ -59,14 +60,16 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   const log = { info: (m: string) => opts.logger.info(m), warn: (m: string) => opts.logger.warn(m) };
   const resolved = await resolveMasterKey({ dataDir, env: opts.env, log, allowCreate: !exists });
   let masterKey = resolved.key;
-  // A rotation that committed but did not promote its new key (crash in between) is finished here.
-  const pending = await resolved.source.loadPending();
+  // A rotation that committed but did not promote its new key (crash in between) is finished
+  // here: only the pending key whose id the store committed to is used and promoted (SPEC §5).
+  const committedId = exists ? Store.committedMasterKeyId(dbFile) : null;
+  const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
   const store = new Store({ file: dbFile, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages });
   if (store.usedAlternateKey) {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
     else {
-      await resolved.source.promotePending();
+      await resolved.source.promotePending(committedId!);
       opts.logger.warn('finished an interrupted key rotation: the new master key is now current');
     }
   }

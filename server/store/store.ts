@@ -202,20 +202,52 @@ export class Store {
 
   /**
    * Re-wraps every key under `newMasterKey` in one transaction; values are untouched.
-   * IMMEDIATE: the command runs beside a serving server, and a deferred transaction that
-   * read first could not upgrade to a write after the server's next commit (SQLITE_BUSY
-   * at once, no busy wait); taking the write lock first waits for it instead.
+   *
+   * Two rotations must never interleave (SPEC §5): the transaction is opened IMMEDIATE (the
+   * store's write lock) *before* `stage` stores the new key as pending, and held until the
+   * commit. A second rotation therefore waits for the first (busy_timeout) and then finds the
+   * master key changed (MasterKeyMismatchError: it is refused, nothing staged), or gives up
+   * with SQLITE_BUSY. A process killed at any point releases the lock and leaves either the
+   * old key id committed (its pending key is never promoted: pending keys are named by id) or
+   * the new one (the pending key with that id is promoted at the next open).
+   * IMMEDIATE also because the command runs beside a serving server: a deferred transaction
+   * that read first could not upgrade to a write after the server's next commit.
+   * `stage` is async (the keychain), so the transaction is driven by hand rather than with
+   * db.transaction(); nothing else uses this connection meanwhile (the CLI owns it).
    */
-  rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor): number {
-    return this.db.transaction(() => {
-      if (this.meta('master_key_id') !== masterKeyId(oldMasterKey)) throw new MasterKeyMismatchError('the current master key does not match this store');
+  async rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor, stage: () => Promise<void> = async () => {}): Promise<number> {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      if (this.meta('master_key_id') !== masterKeyId(oldMasterKey)) {
+        throw new MasterKeyMismatchError('another key rotation changed the master key while this one waited; nothing was changed by this run (run rotate-key again to rotate once more)');
+      }
+      await stage();
       const rows = this.db.prepare('SELECT id, wrapped FROM wrapped_keys').all() as Array<{ id: number; wrapped: Buffer }>;
       const update = this.db.prepare('UPDATE wrapped_keys SET wrapped = ? WHERE id = ?');
       for (const row of rows) update.run(wrapKey(newMasterKey, row.id, unwrapKey(oldMasterKey, row.id, row.wrapped)), row.id);
       this.setMeta('master_key_id', masterKeyId(newMasterKey));
       this.appendAudit(actor, { action: 'key.rotate', outcome: 'ok', detail: { keysRewrapped: rows.length } });
+      this.db.exec('COMMIT');
       return rows.length;
-    }).immediate();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** The master key id a store file was committed under (null: no store or a new one), read without opening it for writing. */
+  static committedMasterKeyId(file: string): string | null {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'master_key_id'").get() as { value: string } | undefined;
+      return row?.value ?? null;
+    } catch {
+      return null; // no store yet, or no meta table: nothing committed
+    } finally {
+      db?.close();
+    }
   }
 
   /** Whether a key is the one this store's keys are wrapped under. */
