@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
+import { parseTrustedProxies } from './auth';
 import { createHttpServer } from './http/clientError';
 import { masterKeyId, newKey } from './crypto/envelope';
 import { EnvironmentKeySource, FileKeySource } from './crypto/keySources';
@@ -14,14 +15,14 @@ import { MasterKeyMismatchError } from './store/store';
 import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
-  serve [--data-dir DIR] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
+  serve [--data-dir DIR] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...] [--trust-proxy ADDR,...]
   token create --name N --role admin|developer|operator|runtime [--app A]... [--stage S]...
   token list
   token revoke ID
   rotate-key
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
-Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
+Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_TRUST_PROXY, PORTAL_MASTER_KEY,
   PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
 const CLI_ACTOR: AuditActor = { tokenId: null, tokenName: 'odc-portal (local command line)', client: 'cli' };
@@ -39,11 +40,17 @@ function common(values: { 'data-dir'?: string; stages?: string }) {
 const commonOptions = { 'data-dir': { type: 'string' }, stages: { type: 'string' } } as const;
 
 async function serve(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' }, 'trust-proxy': { type: 'string' } } });
   const { dataDir, stages } = common(values);
   const host = values.host ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+  let trustProxy: string[];
+  try {
+    trustProxy = parseTrustedProxies(values['trust-proxy'] ?? process.env.PORTAL_TRUST_PROXY);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const logger = createLogger();
   const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
   if (store.countTokens() === 0) {
@@ -56,7 +63,8 @@ async function serve(argv: string[]) {
         `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
     );
   }
-  const app = createApp({ store, logger, version: packageVersion() });
+  const app = createApp({ store, logger, version: packageVersion(), trustProxy });
+  if (trustProxy.length) logger.info(`trusting X-Forwarded-For from ${trustProxy.join(', ')}`);
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
@@ -68,6 +76,7 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
+      app.close(); // the limiter's last window goes to the audit
       store.close();
       process.exit(0);
     });

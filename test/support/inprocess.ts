@@ -1,0 +1,62 @@
+// The portal app served from the test process itself: the real Express app, the real HTTP
+// server (createHttpServer) on a loopback port and a real SQLite store in a temp dir. For the
+// few tests that need what a child process cannot give: app options (a short limiter window,
+// the fast path off) and the log lines as objects.
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createApp, type AppDeps, type PortalApp } from '../../server/app';
+import { newKey } from '../../server/crypto/envelope';
+import { createHttpServer } from '../../server/http/clientError';
+import { parseStages, DEFAULT_STAGES } from '../../server/runtime';
+import { Store } from '../../server/store/store';
+import { tempDir } from './portal';
+
+export interface InProcessPortal {
+  url: string;
+  port: number;
+  store: Store;
+  app: PortalApp;
+  adminToken: string;
+  dir: string;
+  /** Every log line so far, parsed. */
+  logs(): Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startInProcess(opts: Partial<Omit<AppDeps, 'store' | 'logger' | 'version'>> & { dir?: string; store?: Store } = {}): Promise<InProcessPortal> {
+  const dir = opts.dir ?? tempDir('odc-inproc-');
+  fs.mkdirSync(dir, { recursive: true });
+  const store = opts.store ?? new Store({ file: path.join(dir, 'portal.db'), masterKey: newKey(), stages: parseStages(DEFAULT_STAGES) });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = pino({ level: 'info', base: { pid: process.pid } }, sink);
+  const adminToken = store.countTokens() === 0 ? store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, { tokenId: null, tokenName: 'test', client: 'cli' }).token : '';
+  const { store: _s, dir: _d, ...appOpts } = opts;
+  const app = createApp({ store, logger, version: 'test', ...appOpts });
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    app,
+    adminToken,
+    dir,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    async close() {
+      app.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+    },
+  };
+}
