@@ -209,7 +209,7 @@ export function createApp(deps: AppDeps): PortalApp {
       problem = { type: 'about:blank', title: err.title, status: err.status, detail: err.detail, ...err.extras };
     } else if (err instanceof DecryptionError) {
       // Loud: a failed decryption means tampering, a wrong key or corruption.
-      logger.error({ path: req.path, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
+      logger.error({ path: req.path, ...err.where, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
       problem = { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'a stored secret could not be decrypted; the operator must check the store and the master key (see the server log)' };
     } else if (err instanceof URIError || clientErrorStatus(err) !== null) {
       // Express's own 4xx errors, e.g. a path parameter that is not valid percent-encoded

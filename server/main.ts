@@ -1,10 +1,11 @@
 // The `odc-portal` command line (SPEC §10).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { ADMIN_SCOPE_REFUSAL, ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { parseTrustedProxies } from './auth';
@@ -53,10 +54,15 @@ async function serve(argv: string[]) {
   }
   const logger = createLogger();
   const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
+  const dirMode = fs.statSync(dataDir).mode & 0o777;
+  if (dirMode & 0o077) logger.warn(`the data dir ${path.resolve(dataDir)} is readable by others (mode ${dirMode.toString(8)}); run: chmod 700 ${path.resolve(dataDir)}`);
   if (store.countTokens() === 0) {
     const { token } = store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, CLI_ACTOR);
     const file = path.join(path.resolve(dataDir), 'admin.token');
-    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+    // A new file renamed over any old one: writing into an existing file would keep its mode.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
+    fs.renameSync(tmp, file);
     // Shown once here and in the file; nowhere else, ever.
     process.stdout.write(
       `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
@@ -115,6 +121,7 @@ async function token(argv: string[]) {
     const role = values.role as Role;
     const apps: Scope = values.app?.length ? values.app : '*';
     const stages: Scope = values.stage?.length ? values.stage : '*';
+    if (role === 'admin' && (apps !== '*' || stages !== '*')) throw new UsageError(ADMIN_SCOPE_REFUSAL);
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
     await withStore(values, ({ store }) => {
       const unknown = stages === '*' ? [] : stages.filter((s) => !store.hasStage(s));
@@ -231,7 +238,8 @@ async function run(argv: string[]) {
     process.stderr.write(`odc-portal run: cannot start ${cmd}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
     process.exit(127);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+  // As shells do: a child killed by signal N gives 128+N (143 for SIGTERM, 137 for SIGKILL).
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -17,7 +17,7 @@ import type {
 } from '../../common/api';
 import { checkValue, SECRET_MASK } from '../../common/values';
 import { GENESIS_MAC, headMac, recordMac, type AuditActor, type AuditEntry, type AuditRecord } from '../audit/chain';
-import { masterKeyId, newKey, open, seal, unwrapKey, valueAad, wrapKey, blobKeyId } from '../crypto/envelope';
+import { DecryptionError, masterKeyId, newKey, open, seal, unwrapKey, valueAad, wrapKey, blobKeyId } from '../crypto/envelope';
 import { conflict, notFound, unprocessable } from '../errors';
 import { computePlan, type StoredValueRef } from '../services/publishPlan';
 import { MIGRATIONS } from './schema';
@@ -269,12 +269,22 @@ export class Store {
     return seal(this.activeDataKeyId, key, value, valueAad(app, stage, name, version));
   }
 
-  /** Decrypts a stored secret; a failure throws DecryptionError (a loud 500), never garbage. */
+  /**
+   * Decrypts a stored secret. Every failure to open it (a malformed or tampered header, an
+   * unknown data key, a wrong tag or binding, text that is not UTF-8) is a DecryptionError
+   * naming the app, stage and setting (a domain error: the caller reports it loudly as a 500);
+   * never garbage, never the value.
+   */
   openValue(row: Pick<ValueRow, 'app_key' | 'stage' | 'name' | 'version' | 'secret'>): string {
-    const blob = row.secret!;
-    const key = this.dataKeys.get(blobKeyId(blob));
-    if (!key) throw new Error('decryption failed: the ciphertext names an unknown data key');
-    return open(key, blob, valueAad(row.app_key, row.stage, row.name, row.version));
+    const where = { app: row.app_key, stage: row.stage, setting: row.name };
+    try {
+      const blob = row.secret!;
+      const key = this.dataKeys.get(blobKeyId(blob));
+      if (!key) throw new DecryptionError('the ciphertext names an unknown data key');
+      return open(key, blob, valueAad(row.app_key, row.stage, row.name, row.version));
+    } catch (err) {
+      throw DecryptionError.at(err, where);
+    }
   }
 
   /**
@@ -722,9 +732,10 @@ export class Store {
       prev = row.mac;
       expectedId++;
     }
+    // A store always holds at least the record of its first admin token (SPEC §7): an empty
+    // audit, or records without their signed head, means records were cut off or emptied.
     const head = this.meta('audit_head');
-    const expectedHead = events === 0 ? null : `${events}:${headMac(this.auditKey, events, prev)}`;
-    if (head !== expectedHead) return { ok: false, events, firstBadEvent: events + 1 };
+    if (events === 0 || head !== `${events}:${headMac(this.auditKey, events, prev)}`) return { ok: false, events, firstBadEvent: events + 1 };
     return { ok: true, events };
   }
 }
