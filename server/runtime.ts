@@ -64,7 +64,7 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   // here: only the pending key whose id the store committed to is used and promoted (SPEC §5).
   const committedId = exists ? Store.committedMasterKeyId(dbFile) : null;
   const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
-  const store = new Store({ file: dbFile, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages });
+  const store = new Store({ file: dbFile, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, log });
   if (store.usedAlternateKey) {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
@@ -77,5 +77,12 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   // process umask, before this chmod, and the WAL holds values and ciphertexts like the database.
   for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
   opts.logger.info(`master key source: ${resolved.source.describe}${resolved.created ? ' (created)' : ''}`);
+  // SPEC §3: values in a stage that is no longer configured are kept (and deleted by publishes).
+  const orphaned = store.unconfiguredStoredStages();
+  if (orphaned.length > 0) {
+    opts.logger.warn(
+      `the store holds values in stages that are not configured: ${orphaned.slice(0, 20).join(', ')}${orphaned.length > 20 ? ', ...' : ''}; they are not served, and publishes still delete them as planned (add the stage to --stages to edit them)`,
+    );
+  }
   return { store, masterKey, source: resolved.source };
 }

@@ -29,6 +29,13 @@ export interface StoreOptions {
   alternateMasterKey?: Buffer;
   stages: Stage[];
   clock?: () => Date;
+  /** Where the store reports what an operator must know (a scrub that must wait). Never a value. */
+  log?: StoreLog;
+}
+
+export interface StoreLog {
+  info(msg: string): void;
+  warn(msg: string): void;
 }
 
 export interface TokenRecord {
@@ -105,9 +112,13 @@ export class Store {
   private dataVersionChecked = false;
   private readonly tokenMemo = new Map<string, TokenRecord>();
   private readonly runtimeMemo = new Map<string, RuntimeSettings>();
+  private readonly log: StoreLog;
+  /** A WAL scrub that could not finish and is retried off the request path (see scrubWal). */
+  private scrubRetry: NodeJS.Timeout | undefined;
 
   constructor(opts: StoreOptions) {
     this.stages = opts.stages;
+    this.log = opts.log ?? { info: () => {}, warn: (msg) => process.stderr.write(`${msg}\n`) };
     this.clock = opts.clock ?? (() => new Date());
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
@@ -288,15 +299,81 @@ export class Store {
   }
 
   /**
-   * Moves the WAL's content into the database and empties the WAL, so a deleted
-   * value's old page images do not linger there (secure_delete handles free pages).
+   * Moves the WAL's content into the database and empties the WAL, so a deleted value's old
+   * page images do not linger there (secure_delete handles free pages). SPEC §5: when another
+   * process holds a read transaction (a backup tool, the sqlite shell) the checkpoint cannot
+   * finish; then the store warns (naming no value) and retries on a timer, off the request
+   * path, until it succeeds. No attempt waits: busy_timeout is 0 while it runs, so a request
+   * never stalls behind a reader (the default 5 s wait would freeze the server).
+   * (Storage-specific: a PostgreSQL store has no WAL file to scrub; keep the contract "a
+   * deleted value leaves no readable copy, or the operator is told".)
    */
   private scrubWal() {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.scrubRetry) return; // a retry is due and covers this change too (it empties the whole WAL)
+    if (this.checkpointed()) return;
+    this.log.warn(
+      'could not scrub the write-ahead log after a value was deleted: another process holds a read transaction on the store (a backup tool or the sqlite shell?); retrying in the background until it succeeds',
+    );
+    this.retryScrub(250);
+  }
+
+  /** One non-blocking TRUNCATE checkpoint; true when the WAL was fully checkpointed and emptied. */
+  private checkpointed(): boolean {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      return !!result && result.busy === 0 && result.log === result.checkpointed;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return false;
+      throw err;
+    } finally {
+      this.db.pragma('busy_timeout = 5000');
+    }
+  }
+
+  private retryScrub(delayMs: number) {
+    this.scrubRetry = setTimeout(() => {
+      this.scrubRetry = undefined;
+      if (!this.db.open) return;
+      if (this.db.inTransaction || !this.checkpointed()) return this.retryScrub(Math.min(delayMs * 2, 5_000));
+      this.log.info('finished the WAL scrub that was waiting for another process to end its read transaction');
+    }, delayMs);
+    // Never keeps a process alive on its own; closing the store checkpoints what it can.
+    this.scrubRetry.unref();
   }
 
   close() {
+    clearTimeout(this.scrubRetry);
+    this.scrubRetry = undefined;
     this.db.close();
+  }
+
+  /**
+   * The stages that hold rows of this app, configured or not (SPEC §3: deletions apply to every
+   * stage that holds values). A skip-scan over the primary key (app_key, stage, name): one index
+   * seek per stage, not a scan of the app's values.
+   */
+  private storedStages(app: string): string[] {
+    const next = this.stmt('SELECT stage FROM stage_values WHERE app_key = ? AND stage > ? ORDER BY stage LIMIT 1').pluck();
+    const stages: string[] = [];
+    for (let s = next.get(app, '') as string | undefined; s !== undefined; s = next.get(app, s) as string | undefined) stages.push(s);
+    return stages;
+  }
+
+  /** Stages that hold values but are not configured: "app/stage" pairs, for the warning at start. */
+  unconfiguredStoredStages(): string[] {
+    const nextPair = this.db.prepare('SELECT app_key, stage FROM stage_values WHERE (app_key, stage) > (?, ?) ORDER BY app_key, stage LIMIT 1');
+    const holds = this.db.prepare('SELECT 1 FROM stage_values WHERE app_key = ? AND stage = ? AND (plain IS NOT NULL OR secret IS NOT NULL) LIMIT 1').pluck();
+    const found: string[] = [];
+    let at = { app_key: '', stage: '' };
+    for (;;) {
+      const row = nextPair.get(at.app_key, at.stage) as { app_key: string; stage: string } | undefined;
+      if (!row) break;
+      if (!this.hasStage(row.stage) && holds.get(row.app_key, row.stage) !== undefined) found.push(`${row.app_key}/${row.stage}`);
+      at = row;
+    }
+    return found;
   }
 
   // ---- apps and publish --------------------------------------------------------
@@ -384,9 +461,11 @@ export class Store {
         if (!n || n.isSecret !== s.isSecret) dropped.push(s.name);
         else if (n.type !== s.type) retyped.push(s.name);
       }
-      // Only the configured stages: each lookup then uses the whole primary key (app, stage, name)
-      // instead of scanning every value of the app.
-      const stagesJson = JSON.stringify(this.stageKeys());
+      // Every stage that holds rows of the app, configured or not (SPEC §3: a stage dropped from
+      // the configuration keeps its values, and a later publish must delete them there too).
+      // Each lookup then uses the whole primary key (app, stage, name) instead of scanning every
+      // value of the app.
+      const stagesJson = JSON.stringify(this.storedStages(app));
       const refs: StoredValueRef[] = [];
       if (dropped.length > 0) {
         const pairs = this.stmt(
@@ -412,6 +491,7 @@ export class Store {
            published_at = excluded.published_at, published_by = excluded.published_by`,
       ).run(app, next.app.name, newRevision, at, by);
       this.stmt('INSERT INTO revisions (app_key, revision, definitions, published_at, published_by) VALUES (?, ?, ?, ?, ?)').run(app, newRevision, nextJson, at, by);
+      scrubRevisions = this.dropSecretDefaultsFromHistory(app, newRevision, current?.settings ?? [], next.settings);
       // A deletion is a write: the pair's version moves on and its value is gone. One set-based
       // statement for all of them (each pair found by primary key), not one statement per value.
       if (plan.deletions.length > 0) {
@@ -435,9 +515,40 @@ export class Store {
       });
       return { revision: newRevision, changed: true, dryRun: false, plan };
     };
+    let scrubRevisions = false;
     const result = this.db.transaction(run).immediate();
-    if (!result.dryRun && result.plan.deletions.length > 0) this.scrubWal();
+    if (!result.dryRun && (result.plan.deletions.length > 0 || scrubRevisions)) this.scrubWal();
     return result;
+  }
+
+  /**
+   * SPEC §5: when a setting is secret now, no earlier revision keeps a default for it in clear.
+   * Runs in publish's transaction for the settings that are secret now and were not secret (or
+   * not there) in the published revision; settings that were secret already were scrubbed when
+   * they became secret. Returns whether any revision changed (then the WAL needs a scrub).
+   */
+  private dropSecretDefaultsFromHistory(app: string, newRevision: number, before: NormalizedSetting[], after: NormalizedSetting[]): boolean {
+    const wasSecret = new Set(before.filter((s) => s.isSecret).map((s) => s.name));
+    const becameSecret = new Set(after.filter((s) => s.isSecret && !wasSecret.has(s.name)).map((s) => s.name));
+    if (becameSecret.size === 0) return false;
+    const rows = this.stmt('SELECT revision, definitions FROM revisions WHERE app_key = ? AND revision < ?').all(app, newRevision) as Array<{ revision: number; definitions: string }>;
+    const update = this.stmt('UPDATE revisions SET definitions = ? WHERE app_key = ? AND revision = ?');
+    let changed = false;
+    for (const row of rows) {
+      const defs = JSON.parse(row.definitions) as NormalizedDefinitions;
+      let edited = false;
+      for (const s of defs.settings) {
+        if (becameSecret.has(s.name) && s.defaultValue !== null) {
+          s.defaultValue = null;
+          edited = true;
+        }
+      }
+      if (edited) {
+        update.run(JSON.stringify(defs), app, row.revision);
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   // ---- stage values --------------------------------------------------------------
