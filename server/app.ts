@@ -259,7 +259,7 @@ export function createApp(deps: AppDeps): PortalApp {
   // and every outcome other than this route's 200/304, goes to the app, with the prelude's
   // and authentication's outcomes handed over so nothing runs, is counted or is logged twice.
   const close = () => limiter.flush();
-  if (deps.fastPath === false) return Object.assign(app as RequestListener, { close });
+  if (deps.fastPath === false) return Object.assign<RequestListener, { close(): void }>((req, res) => app(req, res), { close });
   const fastUrl = API_PREFIX + RUNTIME_PATH;
   const fast: RequestListener = (req, res) => {
     if (req.method !== 'GET' || req.url !== fastUrl || req.headers.host === undefined || hasBody(req)) return app(req, res);
