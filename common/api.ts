@@ -51,7 +51,8 @@ export const ADMIN_SCOPE_REFUSAL = 'an admin token has no scope (an admin may do
 
 // ---- responses --------------------------------------------------------------
 
-export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+// `store`: which store answers (SPEC §11); `degraded` (with 503) while it cannot be reached.
+export const healthResponseSchema = z.object({ status: z.enum(['ok', 'degraded']), version: z.string(), store: z.enum(['sqlite', 'postgres']).optional() });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 export const stageSchema = z.object({ key: z.string(), name: z.string() });

@@ -27,10 +27,12 @@ import { openApiDocument } from './openapi';
 import { adminRouter } from './routes/admin';
 import { appsRouter } from './routes/apps';
 import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter, sendRuntimeAnswer } from './routes/runtime';
-import type { Store, TokenRecord } from './store/store';
+import { problemOfDomainError, RETRY_AFTER_SECONDS } from './http/problems';
+import { DomainError } from './services/errors';
+import type { Portal } from './services/portal';
 
 export interface AppDeps {
-  store: Store;
+  portal: Portal;
   logger: Logger;
   version: string;
   /** Addresses of reverse proxies whose X-Forwarded-For names the client (--trust-proxy). */
@@ -42,7 +44,7 @@ export interface AppDeps {
 }
 
 /** The request listener, and close(): ends the limiter's window (writing its audit record). */
-export type PortalApp = RequestListener & { close(): void };
+export type PortalApp = RequestListener & { close(): Promise<void> };
 
 /** Names from the URL for the audit record of a refusal (never a value: values travel in bodies). */
 function routeNames(req: Request): { app: string | null; stage: string | null } {
@@ -139,10 +141,10 @@ function preludeOf(securityHeaders: ReturnType<typeof helmet>, logger: Logger, t
 }
 
 /** The aggregated audit record of one window of failed authentications (SPEC §7). */
-function recordAuthWindow(store: Store, logger: Logger, w: AuthWindowSummary): void {
+async function recordAuthWindow(portal: Portal, logger: Logger, w: AuthWindowSummary): Promise<void> {
   const single = w.clients === 1 && w.overflowFailures + w.overflowRefused === 0 ? w.top[0]!.split(' ')[0]! : null;
   try {
-    store.recordRefusal(
+    await portal.audit.recordRefusal(
       { tokenId: null, tokenName: null, client: single },
       {
         action: 'auth.failed',
@@ -166,9 +168,14 @@ function recordAuthWindow(store: Store, logger: Logger, w: AuthWindowSummary): v
 }
 
 export function createApp(deps: AppDeps): PortalApp {
-  const { store, logger, version } = deps;
+  const { portal, logger, version } = deps;
   const limiter = new FailedAuthLimiter(deps.authLimits);
-  limiter.onWindow = (w) => recordAuthWindow(store, logger, w);
+  // The window records being written (close() waits for them before the store closes).
+  const recording = new Set<Promise<void>>();
+  limiter.onWindow = (w) => {
+    const write = recordAuthWindow(portal, logger, w).finally(() => recording.delete(write));
+    recording.add(write);
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -177,34 +184,44 @@ export function createApp(deps: AppDeps): PortalApp {
   app.use((req, res, next) => next(prelude(req, res)));
 
   const v1 = express.Router();
-  v1.get('/health', (_req, res) => {
-    const body: HealthResponse = { status: 'ok', version };
+  // Which store answers, and whether it can be reached now (503 while it cannot: SPEC §11).
+  v1.get('/health', async (_req, res) => {
+    let reachable = true;
+    try {
+      await portal.storage.ping();
+    } catch {
+      reachable = false;
+    }
+    const body: HealthResponse = { status: reachable ? 'ok' : 'degraded', version, store: portal.storage.kind };
+    res.status(reachable ? 200 : 503).set('Cache-Control', 'no-store');
+    if (!reachable) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.json(body);
   });
   const openapi = openApiDocument(version);
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  const auth = authenticator(store, limiter);
+  const auth = authenticator(portal.tokens, limiter);
   v1.use(authenticate(auth));
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
-  const readRuntime = runtimeReader(store);
+  const readRuntime = runtimeReader(portal.values);
   v1.use(runtimeRouter(readRuntime));
   v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
-    const body: StagesResponse = { stages: store.stages };
+    const body: StagesResponse = { stages: portal.stages };
     res.json(body);
   });
-  v1.use(appsRouter(store));
-  v1.use(adminRouter(store));
+  v1.use(appsRouter(portal));
+  v1.use(adminRouter(portal));
   app.use(API_PREFIX, v1);
 
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}; see ${API_PREFIX}/openapi.json`);
   });
 
-  const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  const errorHandler: ErrorRequestHandler = async (err: unknown, req, res, _next) => {
     let problem: Problem;
+    if (err instanceof DomainError && problemOfDomainError(err)) err = problemOfDomainError(err as DomainError);
     if (err instanceof HttpProblem) {
       problem = { type: 'about:blank', title: err.title, status: err.status, detail: err.detail, ...err.extras };
     } else if (err instanceof DecryptionError) {
@@ -232,7 +249,7 @@ export function createApp(deps: AppDeps): PortalApp {
     // Every refusal of a signed-in request is recorded once (failed sign-ins are aggregated in auth).
     if (req.token && problem.status >= 400 && problem.status < 500) {
       try {
-        store.recordRefusal(actorOf(req), {
+        await portal.audit.recordRefusal(actorOf(req), {
           action: 'request.refused',
           outcome: problem.status === 403 ? 'denied' : 'refused',
           ...routeNames(req),
@@ -249,6 +266,7 @@ export function createApp(deps: AppDeps): PortalApp {
       }
     }
     if (res.headersSent) return;
+    if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).set('Cache-Control', 'no-store').send(JSON.stringify(problem));
   };
   app.use(errorHandler);
@@ -258,15 +276,18 @@ export function createApp(deps: AppDeps): PortalApp {
   // answer (sendRuntimeAnswer) as the route. Anything else (a query, a body, no Host, ...),
   // and every outcome other than this route's 200/304, goes to the app, with the prelude's
   // and authentication's outcomes handed over so nothing runs, is counted or is logged twice.
-  const close = () => limiter.flush();
-  if (deps.fastPath === false) return Object.assign<RequestListener, { close(): void }>((req, res) => app(req, res), { close });
+  const close = async () => {
+    limiter.flush();
+    await Promise.all([...recording]);
+  };
+  if (deps.fastPath === false) return Object.assign<RequestListener, { close(): Promise<void> }>((req, res) => app(req, res), { close });
   const fastUrl = API_PREFIX + RUNTIME_PATH;
-  const fast: RequestListener = (req, res) => {
+  const fast: RequestListener = async (req, res) => {
     if (req.method !== 'GET' || req.url !== fastUrl || req.headers.host === undefined || hasBody(req)) return app(req, res);
     if (prelude(req, res)) return app(req, res);
     let outcome;
     try {
-      outcome = auth(req, req.url);
+      outcome = await auth(req, req.url);
     } catch {
       // e.g. a busy store: the app answers (and authenticates again; nothing was counted).
       return app(req, res);
@@ -276,7 +297,7 @@ export function createApp(deps: AppDeps): PortalApp {
     (req as Request).token = outcome; // for the log line, as on the Express path
     let answer;
     try {
-      answer = readRuntime(outcome, req.headers['if-none-match']);
+      answer = await readRuntime(outcome, req.headers['if-none-match']);
     } catch {
       return app(req, res); // the error handler answers what the route throws
     }

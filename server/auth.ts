@@ -6,7 +6,7 @@ import type { AuditActor } from './audit/chain';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { forbidden, HttpProblem, tooManyRequests, unauthorized } from './errors';
-import type { Store, TokenRecord } from './store/store';
+import type { TokenRecord, TokenService } from './services/tokens';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -196,11 +196,13 @@ export type AuthOutcome = TokenRecord | HttpProblem;
  * (RFC 9110 §11.1). `url` is the request's URL as received (originalUrl); unused since failures
  * are recorded per window, kept so both callers stay alike.
  */
-export function authenticator(store: Store, limiter: FailedAuthLimiter): (req: IncomingMessage, url: string) => AuthOutcome {
-  return (req) => {
+export type Authenticator = (req: IncomingMessage, url: string) => Promise<AuthOutcome>;
+
+export function authenticator(tokens: TokenService, limiter: FailedAuthLimiter): Authenticator {
+  return async (req) => {
     const header = req.headers.authorization ?? '';
     const match = /^bearer +([A-Za-z0-9_-]{1,200}) *$/i.exec(header);
-    const token = match ? store.findToken(match[1]!) : null;
+    const token = match ? await tokens.find(match[1]!) : null;
     if (token) return token;
     if (limiter.fail(clientOf(req)).blocked) {
       return tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token');
@@ -221,9 +223,9 @@ export function preauthenticated(req: IncomingMessage, outcome: AuthOutcome): vo
 }
 
 /** The middleware form of `authenticator`: sets req.token, or forwards the refusal. */
-export function authenticate(auth: (req: IncomingMessage, url: string) => AuthOutcome): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const outcome = (req as Request & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] ?? auth(req, req.originalUrl);
+export function authenticate(auth: Authenticator): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const outcome = (req as Request & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] ?? (await auth(req, req.originalUrl));
     if (outcome instanceof HttpProblem) return next(outcome);
     req.token = outcome;
     next();

@@ -6,43 +6,49 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_SCOPE_REFUSAL, ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { envName } from '../common/envNames';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { parseTrustedProxies } from './auth';
 import { createHttpServer } from './http/clientError';
 import { masterKeyId, newKey } from './crypto/envelope';
 import { EnvironmentKeySource, FileKeySource } from './crypto/keySources';
-import { MasterKeyMismatchError } from './store/store';
-import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
+import { MasterKeyMismatchError } from './services/errors';
+import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages, redactUrl } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
-  serve [--data-dir DIR] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...] [--trust-proxy ADDR,...]
+  serve [--data-dir DIR] [--database-url postgres://...] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...] [--trust-proxy ADDR,...]
   token create --name N --role admin|developer|operator|runtime [--app A]... [--stage S]...
   token list
   token revoke ID
   rotate-key
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
-Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_TRUST_PROXY, PORTAL_MASTER_KEY,
-  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
+  values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
+Every command that opens the store takes --data-dir, --database-url and --stages.
+Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_TRUST_PROXY, PORTAL_MASTER_KEY,
+  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
+  PORTAL_DB_QUERY_TIMEOUT_MS, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
 const CLI_ACTOR: AuditActor = { tokenId: null, tokenName: 'odc-portal (local command line)', client: 'cli' };
 
 class UsageError extends Error {}
 
-function common(values: { 'data-dir'?: string; stages?: string }) {
+function common(values: { 'data-dir'?: string; 'database-url'?: string; stages?: string }) {
   const env = process.env;
   return {
     dataDir: values['data-dir'] ?? env.PORTAL_DATA_DIR ?? './data',
+    // PostgreSQL (SPEC §11) when given; the embedded store in the data dir otherwise.
+    databaseUrl: values['database-url'] || env.PORTAL_DATABASE_URL || undefined,
     stages: parseStages(values.stages ?? env.PORTAL_STAGES ?? DEFAULT_STAGES),
   };
 }
 
-const commonOptions = { 'data-dir': { type: 'string' }, stages: { type: 'string' } } as const;
+const commonOptions = { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, stages: { type: 'string' } } as const;
 
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' }, 'trust-proxy': { type: 'string' } } });
-  const { dataDir, stages } = common(values);
+  const { dataDir, databaseUrl, stages } = common(values);
   const host = values.host ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
@@ -53,28 +59,41 @@ async function serve(argv: string[]) {
     throw new UsageError((err as Error).message);
   }
   const logger = createLogger();
-  const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
-  const dirMode = fs.statSync(dataDir).mode & 0o777;
-  if (dirMode & 0o077) logger.warn(`the data dir ${path.resolve(dataDir)} is readable by others (mode ${dirMode.toString(8)}); run: chmod 700 ${path.resolve(dataDir)}`);
-  if (store.countTokens() === 0) {
-    const { token } = store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, CLI_ACTOR);
-    const file = path.join(path.resolve(dataDir), 'admin.token');
-    // A new file renamed over any old one: writing into an existing file would keep its mode.
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
-    fs.renameSync(tmp, file);
-    // Shown once here and in the file; nowhere else, ever.
-    process.stdout.write(
-      `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
-        `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
-    );
+  const { portal } = await openStore({
+    dataDir,
+    databaseUrl,
+    listen: true,
+    stages,
+    env: process.env,
+    logger,
+    create: true,
+    firstAdmin: {
+      actor: CLI_ACTOR,
+      onCreated: (token) => {
+        const file = path.join(path.resolve(dataDir), 'admin.token');
+        // A new file renamed over any old one: writing into an existing file would keep its mode.
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
+        fs.renameSync(tmp, file);
+        // Shown once here and in the file; nowhere else, ever.
+        process.stdout.write(
+          `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
+            `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
+        );
+      },
+    },
+  });
+  if (!databaseUrl) {
+    const dirMode = fs.statSync(dataDir).mode & 0o777;
+    if (dirMode & 0o077) logger.warn(`the data dir ${path.resolve(dataDir)} is readable by others (mode ${dirMode.toString(8)}); run: chmod 700 ${path.resolve(dataDir)}`);
   }
-  const app = createApp({ store, logger, version: packageVersion(), trustProxy });
+  const app = createApp({ portal, logger, version: packageVersion(), trustProxy });
   if (trustProxy.length) logger.info(`trusting X-Forwarded-For from ${trustProxy.join(', ')}`);
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
-    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (data: ${path.resolve(dataDir)})\n`);
+    const where = databaseUrl ? `store: PostgreSQL at ${redactUrl(databaseUrl)}` : `data: ${path.resolve(dataDir)}`;
+    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (${where})\n`);
   });
   server.on('error', (err) => {
     logger.error({ err: { code: (err as NodeJS.ErrnoException).code } }, `cannot listen on ${host}:${port}`);
@@ -82,9 +101,11 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
-      app.close(); // the limiter's last window goes to the audit
-      store.close();
-      process.exit(0);
+      // The limiter's last window goes to the audit before the store closes.
+      void app
+        .close()
+        .then(() => portal.close())
+        .finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };
@@ -92,15 +113,15 @@ async function serve(argv: string[]) {
   process.on('SIGTERM', stop);
 }
 
-type CommonValues = { 'data-dir'?: string; stages?: string };
+type CommonValues = { 'data-dir'?: string; 'database-url'?: string; stages?: string };
 
 async function withStore<T>(values: CommonValues, fn: (opened: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T) {
-  const { dataDir, stages } = common(values);
-  const opened = await openStore({ dataDir, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
+  const { dataDir, databaseUrl, stages } = common(values);
+  const opened = await openStore({ dataDir, databaseUrl, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
   try {
     return await fn(opened);
   } finally {
-    opened.store.close();
+    await opened.portal.close();
   }
 }
 
@@ -123,17 +144,17 @@ async function token(argv: string[]) {
     const stages: Scope = values.stage?.length ? values.stage : '*';
     if (role === 'admin' && (apps !== '*' || stages !== '*')) throw new UsageError(ADMIN_SCOPE_REFUSAL);
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
-    await withStore(values, ({ store }) => {
-      const unknown = stages === '*' ? [] : stages.filter((s) => !store.hasStage(s));
+    await withStore(values, async ({ portal }) => {
+      const unknown = stages === '*' ? [] : stages.filter((s) => !portal.hasStage(s));
       if (unknown.length) throw new UsageError(`unknown stage(s): ${unknown.join(', ')}`);
-      const created = store.createToken({ name, role, apps, stages }, CLI_ACTOR);
+      const created = await portal.tokens.create({ name, role, apps, stages }, CLI_ACTOR);
       process.stdout.write(`created token ${created.id} (${role}); it is shown only now:\n${created.token}\n`);
     });
   } else if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: commonOptions });
-    await withStore(values, ({ store }) => {
+    await withStore(values, async ({ portal }) => {
       const scope = (s: Scope) => (s === '*' ? '*' : s.join(','));
-      for (const t of store.listTokens()) {
+      for (const t of await portal.tokens.list()) {
         process.stdout.write(`${t.id}\t${t.role}\t${t.name}\tapps=${scope(t.apps)}\tstages=${scope(t.stages)}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\n`);
       }
     });
@@ -141,8 +162,8 @@ async function token(argv: string[]) {
     const { values, positionals } = parseArgs({ args: rest, options: commonOptions, allowPositionals: true });
     const id = positionals[0];
     if (!id) throw new UsageError('token revoke needs the token id (see token list)');
-    await withStore(values, ({ store }) => {
-      store.revokeToken(id, CLI_ACTOR);
+    await withStore(values, async ({ portal }) => {
+      await portal.tokens.revoke(id, CLI_ACTOR);
       process.stdout.write(`revoked ${id}\n`);
     });
   } else throw new UsageError(USAGE);
@@ -150,7 +171,7 @@ async function token(argv: string[]) {
 
 async function rotateKey(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: commonOptions });
-  await withStore(values, async ({ store, masterKey, source }) => {
+  await withStore(values, async ({ portal, masterKey, source }) => {
     let next: Buffer;
     if (source instanceof EnvironmentKeySource) {
       const operatorKey = source.operatorKey();
@@ -158,16 +179,16 @@ async function rotateKey(argv: string[]) {
       next = operatorKey;
     } else next = newKey();
     const nextId = masterKeyId(next);
-    // Staged under the store's write lock, promoted after the commit (see Store.rotateMasterKey):
+    // Staged under the store's key lock, promoted after the commit (see KeyService.rotateMasterKey):
     // a crash in between is finished at the next start; a second rotation waits or is refused.
     let n: number;
     try {
-      n = await store.rotateMasterKey(masterKey, next, CLI_ACTOR, async () => {
+      n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR, async () => {
         if (source instanceof FileKeySource) source.discardStalePending(nextId);
         await source.stagePending(next);
       });
     } catch (err) {
-      if (!store.matchesMasterKey(next)) await source.discardPending(nextId).catch(() => {});
+      if (!(await portal.keys.matchesMasterKey(next).catch(() => false))) await source.discardPending(nextId).catch(() => {});
       if (err instanceof MasterKeyMismatchError) throw new UsageError(err.message);
       if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new UsageError('another key rotation (or a long write) holds the store; nothing was changed: run rotate-key again');
       throw err;
@@ -184,22 +205,11 @@ async function audit(argv: string[]) {
   const [sub, ...rest] = argv;
   if (sub !== 'verify') throw new UsageError(USAGE);
   const { values } = parseArgs({ args: rest, options: commonOptions });
-  await withStore(values, ({ store }) => {
-    const result = store.verifyAudit();
+  await withStore(values, async ({ portal }) => {
+    const result = await portal.audit.verify();
     process.stdout.write(result.ok ? `audit chain ok: ${result.events} events\n` : `AUDIT CHAIN BROKEN at event ${result.firstBadEvent} (${result.events} read)\n`);
     if (!result.ok) process.exitCode = 1;
   });
-}
-
-/** PaymentApiKey -> PAYMENT_API_KEY, maxRetries -> MAX_RETRIES, HTTPTimeout -> HTTP_TIMEOUT. */
-export function envName(setting: string, prefix = ''): string {
-  return (
-    prefix +
-    setting
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-      .toUpperCase()
-  );
 }
 
 async function run(argv: string[]) {
@@ -256,6 +266,15 @@ export async function main(argv: string[]): Promise<void> {
         return await audit(rest);
       case 'run':
         return await run(rest);
+      case 'values': {
+        const { valuesImport, CliUsageError } = await import('./cli/valuesImport');
+        try {
+          process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
       case '--version':
         process.stdout.write(`${packageVersion()}\n`);
         return;

@@ -5,7 +5,8 @@ import { Router } from 'express';
 import type { ServerResponse } from 'node:http';
 import type { Role, RuntimeSettingsResponse } from '../../common/api';
 import { allowRoles } from '../auth';
-import type { RuntimeSettings, Store, TokenRecord } from '../store/store';
+import type { TokenRecord } from '../services/tokens';
+import type { RuntimeSettings, ValuesService } from '../services/values';
 
 export const RUNTIME_PATH = '/runtime/settings';
 export const RUNTIME_ROLES: readonly Role[] = ['runtime'];
@@ -19,15 +20,15 @@ export interface RuntimeAnswer {
 }
 
 /** The run-time answer for a runtime token, shared by the route and the fast path. */
-export function runtimeReader(store: Store): (token: TokenRecord, ifNoneMatch: string | undefined) => RuntimeAnswer {
+export function runtimeReader(values: ValuesService): (token: TokenRecord, ifNoneMatch: string | undefined) => Promise<RuntimeAnswer> {
   // The serialized answer, per memoized store answer (same app, stage, values): built once, and
   // collectable as soon as the store drops that answer after a write.
   const bodies = new WeakMap<RuntimeSettings, Buffer>();
-  return (token, ifNoneMatch) => {
+  return async (token, ifNoneMatch) => {
     // Creation guarantees exactly one app and one stage for a runtime token.
     const app = (token.apps as string[])[0]!;
     const stage = (token.stages as string[])[0]!;
-    const current = store.runtimeSettings(app, stage);
+    const current = await values.runtimeSettings(app, stage);
     const { revision, settings, etag } = current;
     const notModified =
       ifNoneMatch !== undefined &&
@@ -65,8 +66,8 @@ export function sendRuntimeAnswer(res: ServerResponse, answer: RuntimeAnswer): v
 
 export function runtimeRouter(read: ReturnType<typeof runtimeReader>): Router {
   const r = Router();
-  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), (req, res) => {
-    sendRuntimeAnswer(res, read(req.token!, req.headers['if-none-match']));
+  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), async (req, res) => {
+    sendRuntimeAnswer(res, await read(req.token!, req.headers['if-none-match']));
   });
   return r;
 }

@@ -43,17 +43,17 @@ describe('the fast path and the Express route answer alike', () => {
   before(async () => {
     fast = await startInProcess();
     // The same store, served without the fast path: every request goes through Express.
-    slow = await startInProcess({ store: fast.store, dir: fast.dir, fastPath: false });
+    slow = await startInProcess({ portal: fast.portal, dir: fast.dir, fastPath: false });
     const actor = { tokenId: null, tokenName: 'test', client: 'test' };
     const { normalizeDefinitions } = await import('../../common/definitions');
     const defs = defsFor(APP, [
       { name: 'ApiKey', type: 'Text', isSecret: true },
       { name: 'Retries', type: 'Integer', defaultValue: '3' },
     ]);
-    fast.store.publish(normalizeDefinitions(defs as Parameters<typeof normalizeDefinitions>[0]), {}, actor);
+    await fast.portal.apps.publish(normalizeDefinitions(defs as Parameters<typeof normalizeDefinitions>[0]), {}, actor);
     secret = newCanary('fastpath');
-    fast.store.patchStage(APP, 'qa', [{ name: 'ApiKey', value: secret, baseVersion: 0 }], actor);
-    runtime = fast.store.createToken({ name: 'rt', role: 'runtime', apps: [APP], stages: ['qa'] }, actor).token;
+    await fast.portal.values.patchStage(APP, 'qa', [{ name: 'ApiKey', value: secret, baseVersion: 0 }], actor);
+    runtime = (await fast.portal.tokens.create({ name: 'rt', role: 'runtime', apps: [APP], stages: ['qa'] }, actor)).token;
   });
   after(async () => {
     await slow.close().catch(() => {});

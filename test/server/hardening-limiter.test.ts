@@ -104,7 +104,7 @@ describe('behind a trusted proxy the client is the forwarded address', () => {
     const created = await apiFrom(portal, proxy, 'POST', '/tokens', { body: { name: 'via proxy', role: 'developer' }, headers: { 'x-forwarded-for': '198.51.100.9' } });
     assert.equal(created.status, 201, created.text);
     const events = (await portal.api('GET', '/audit?limit=1000')).body.events as Array<{ action: string; client: string }>;
-    assert.equal(events.find((e) => e.action === 'token.create' && e.client !== 'cli')?.client, '198.51.100.9');
+    assert.equal(events.find((e: { action: string; client: string }) => e.action === 'token.create' && e.client !== 'cli')?.client, '198.51.100.9');
   });
 
   test('PORTAL_TRUST_PROXY (a list): a request from an address that is not a listed proxy is counted under its socket address', async () => {
@@ -133,14 +133,14 @@ describe('aggregated audit records and the overflow bucket', () => {
     if (portal) removeDir(portal.dir);
   });
 
-  function authRecords(p: InProcessPortal) {
-    return p.store.listAudit({ limit: 1000 }).filter((e) => e.action === 'auth.failed');
+  async function authRecords(p: InProcessPortal) {
+    return (await p.portal.audit.list({ limit: 1000 })).filter((e) => e.action === 'auth.failed');
   }
 
-  async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Promise<T> {
+  async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
-      const v = fn();
+      const v = await fn();
       if (v !== undefined) return v;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 25));
@@ -164,11 +164,14 @@ describe('aggregated audit records and the overflow bucket', () => {
     assert.equal(overflow.filter((s) => s === 429).length, 8, overflow.join(','));
     // A valid token from an overflowed address is still served.
     assert.equal((await apiFrom(target, '127.0.1.30', 'GET', '/apps')).status, 200);
-    assert.equal(authRecords(p).length, 0, 'nothing is recorded per request');
+    assert.equal((await authRecords(p)).length, 0, 'nothing is recorded per request');
     // When the window ends, exactly one record holds its totals.
-    const [record] = await until('the window record', () => (authRecords(p).length > 0 ? authRecords(p) : undefined));
+    const [record] = await until('the window record', async () => {
+      const records = await authRecords(p);
+      return records.length > 0 ? records : undefined;
+    });
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(authRecords(p).length, 1, 'one aggregated record for the window');
+    assert.equal((await authRecords(p)).length, 1, 'one aggregated record for the window');
     assert.equal(record!.tokenId, null);
     assert.equal(record!.outcome, 'denied');
     const detail = record!.detail as Record<string, unknown>;
@@ -177,7 +180,7 @@ describe('aggregated audit records and the overflow bucket', () => {
     assert.equal(detail.clients, 4, "the table holds 4 clients; the rest went to the overflow bucket");
     assert.equal(detail.overflowFailures, 28);
     assert.ok(Array.isArray(detail.top) && (detail.top as string[])[0]!.startsWith('127.0.0.41 '), String(detail.top));
-    assert.equal(p.store.verifyAudit().ok, true);
+    assert.equal((await p.portal.audit.verify()).ok, true);
     // A new window starts clean: the client blocked before gets 401 again, not 429.
     assert.equal((await apiFrom(target, '127.0.0.41', 'GET', '/apps', { token: null })).status, 401);
   });

@@ -3,7 +3,6 @@
 // not well-formed Unicode is refused rather than stored changed, admin.token is always 0600,
 // and `odc-portal run` passes a child's death by signal through as 128+N.
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,9 +15,14 @@ import {
   removeDir,
   runCliAsync,
   startPortal,
+  STORE,
   tempDir,
   type Portal,
 } from '../support/portal';
+import { withStoreDb } from '../support/store';
+
+/** The column of a sealed value: SQLite's `secret`, PostgreSQL's `sealed`. */
+const SEALED = STORE === 'postgres' ? 'sealed' : 'secret';
 
 const APP = 'rules-app';
 const cleanup: string[] = [];
@@ -104,15 +108,12 @@ describe('hardening rules on a running portal', () => {
   });
 
   test('item 7: a ciphertext whose key-id header was changed is a DecryptionError: a 500 problem, logged loudly with app, stage and setting, never the value', async () => {
-    const db = new Database(path.join(portal.dataDir, 'portal.db'));
-    try {
-      const row = db.prepare('SELECT secret FROM stage_values WHERE app_key = ? AND stage = ? AND name = ?').get(APP, 'qa', 'ApiKey') as { secret: Buffer };
-      const tampered = Buffer.from(row.secret);
+    await withStoreDb(portal.dataDir, async (db) => {
+      const [row] = await db.all<{ blob: Buffer }>(`SELECT ${SEALED} AS blob FROM stage_values WHERE app_key = ? AND stage = ? AND name = ?`, APP, 'qa', 'ApiKey');
+      const tampered = Buffer.from(row!.blob);
       tampered[4] = 255; // the low byte of the data key id: names a key that does not exist
-      db.prepare('UPDATE stage_values SET secret = ? WHERE app_key = ? AND stage = ? AND name = ?').run(tampered, APP, 'qa', 'ApiKey');
-    } finally {
-      db.close();
-    }
+      await db.run(`UPDATE stage_values SET ${SEALED} = ? WHERE app_key = ? AND stage = ? AND name = ?`, tampered, APP, 'qa', 'ApiKey');
+    });
     for (const route of ['/runtime/settings', '/runtime/settings?via=express']) {
       const res = await portal.api('GET', route, { token: runtime });
       const problem = assertProblem(res, 500);
@@ -136,9 +137,10 @@ describe('an emptied audit is broken (item 6)', () => {
     const dataDir = portal.dataDir;
     const adminToken = portal.adminToken;
     await stop(portal);
-    const db = new Database(path.join(dataDir, 'portal.db'));
-    db.exec("DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head';");
-    db.close();
+    await withStoreDb(dataDir, async (db) => {
+      await db.run('DELETE FROM audit');
+      await db.run("DELETE FROM meta WHERE key = 'audit_head'");
+    });
     const cli = await runCliAsync(['audit', 'verify', '--data-dir', dataDir]);
     assert.equal(cli.code, 1, cli.stdout + cli.stderr);
     assert.match(cli.stdout, /AUDIT CHAIN BROKEN/);
@@ -164,7 +166,8 @@ describe('admin.token and the data dir (item 10)', () => {
     const portal = await start({ dataDir });
     assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'admin.token is owner-only');
     assert.equal(fs.readFileSync(file, 'utf8').trim(), portal.adminToken);
-    assert.match(portal.output(), /data dir .* is readable by others.*chmod 700/);
+    // The embedded store's data dir holds the database; with PostgreSQL it holds only admin.token.
+    if (STORE === 'sqlite') assert.match(portal.output(), /data dir .* is readable by others.*chmod 700/);
     assert.equal((await portal.api('GET', '/apps')).status, 200);
   });
 });

@@ -1,7 +1,7 @@
 // The portal app served from the test process itself: the real Express app, the real HTTP
 // server (createHttpServer) on a loopback port and a real SQLite store in a temp dir. For the
 // few tests that need what a child process cannot give: app options (a short limiter window,
-// the fast path off) and the log lines as objects.
+// the fast path off) and the log lines as objects. Always the embedded store (SQLite).
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -11,13 +11,14 @@ import { createApp, type AppDeps, type PortalApp } from '../../server/app';
 import { newKey } from '../../server/crypto/envelope';
 import { createHttpServer } from '../../server/http/clientError';
 import { parseStages, DEFAULT_STAGES } from '../../server/runtime';
-import { Store } from '../../server/store/store';
+import { Portal } from '../../server/services/portal';
+import { SqliteStorage } from '../../server/store/sqlite/sqliteStorage';
 import { tempDir } from './portal';
 
 export interface InProcessPortal {
   url: string;
   port: number;
-  store: Store;
+  portal: Portal;
   app: PortalApp;
   adminToken: string;
   dir: string;
@@ -26,10 +27,18 @@ export interface InProcessPortal {
   close(): Promise<void>;
 }
 
-export async function startInProcess(opts: Partial<Omit<AppDeps, 'store' | 'logger' | 'version'>> & { dir?: string; store?: Store } = {}): Promise<InProcessPortal> {
+export async function startInProcess(opts: Partial<Omit<AppDeps, 'portal' | 'logger' | 'version'>> & { dir?: string; portal?: Portal } = {}): Promise<InProcessPortal> {
   const dir = opts.dir ?? tempDir('odc-inproc-');
   fs.mkdirSync(dir, { recursive: true });
-  const store = opts.store ?? new Store({ file: path.join(dir, 'portal.db'), masterKey: newKey(), stages: parseStages(DEFAULT_STAGES) });
+  let adminToken = '';
+  const portal =
+    opts.portal ??
+    (await Portal.open({
+      storage: new SqliteStorage(path.join(dir, 'portal.db')),
+      masterKey: newKey(),
+      stages: parseStages(DEFAULT_STAGES),
+      firstAdmin: { actor: { tokenId: null, tokenName: 'test', client: 'cli' }, onCreated: (token) => void (adminToken = token) },
+    }));
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -38,25 +47,24 @@ export async function startInProcess(opts: Partial<Omit<AppDeps, 'store' | 'logg
     },
   });
   const logger = pino({ level: 'info', base: { pid: process.pid } }, sink);
-  const adminToken = store.countTokens() === 0 ? store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, { tokenId: null, tokenName: 'test', client: 'cli' }).token : '';
-  const { store: _s, dir: _d, ...appOpts } = opts;
-  const app = createApp({ store, logger, version: 'test', ...appOpts });
+  const { portal: _p, dir: _d, ...appOpts } = opts;
+  const app = createApp({ portal, logger, version: 'test', ...appOpts });
   const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    store,
+    portal,
     app,
     adminToken,
     dir,
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {
-      app.close();
+      await app.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
+      if (!opts.portal) await portal.storage.close();
     },
   };
 }
