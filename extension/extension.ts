@@ -19,6 +19,7 @@ import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
 import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
+import { registerPlanDocuments } from './publish/planDocument';
 import { PortalSession } from './services/session';
 import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
@@ -44,7 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
   const status = new PublishStatus(model, session, log);
   const setHasDefinitions = () => void vscode.commands.executeCommand('setContext', CONTEXT.hasDefinitions, model.apps().length > 0);
-  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
+  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
   // Bound once the Stage Values panels are registered, below.
@@ -78,6 +79,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.signOut]: signOutCommand(deps),
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
+    [COMMANDS.statusMenu]: () => status.showMenu(),
+    [COMMANDS.showPublishedChanges]: () => status.showPublishedChanges(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
   // The definitions files are read and parsed in the background: activate() does not wait for
   // them (the tree fills in when the model fires onDidChange). A command run before then waits.
