@@ -99,7 +99,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return handler(...args);
     });
   }
-  panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
+  const stageValues = registerStageValues(context, { session, log, model, ready });
+  panelsPublished = stageValues.published;
 
   return {
     ready,
@@ -111,6 +112,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       workspace: Object.fromEntries(context.workspaceState.keys().map((k) => [k, context.workspaceState.get(k)])),
       global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
     }),
+    backupStageValues: async (appKey) => {
+      const doc = stageValues.provider.documents.get(appKey);
+      if (!doc) throw new Error(`no Stage Values editor is open for ${appKey}`);
+      const destination = vscode.Uri.joinPath(context.globalStorageUri, 'backup-probe');
+      return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
+    },
     globalStorageUri: context.globalStorageUri,
   };
 }

@@ -33,6 +33,10 @@ export interface StageValuesControllerOptions {
   /** Never receives a value: method names, outcomes and error messages only. */
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   onDirtyChange?: (count: number) => void;
+  /** The webview's answer to `host/save` (the custom editor's save). */
+  onSaved?: (result: WebviewNotifications['webview/saved']) => void;
+  /** Asks the user before the webview's Discard drops edits; without it, Discard goes ahead. */
+  confirmDiscard?: (params: RequestParams<'panel/confirmDiscard'>) => Promise<boolean>;
 }
 
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
@@ -173,6 +177,7 @@ export class StageValuesController {
         };
         return view;
       },
+      'panel/confirmDiscard': async (params) => ({ discard: opts.confirmDiscard ? await opts.confirmDiscard(params) : true }),
     } satisfies Handlers;
   }
 
@@ -225,6 +230,8 @@ export class StageValuesController {
       for (const msg of pending) void this.send(msg, false);
     } else if (method === 'webview/dirty') {
       this.opts.onDirtyChange?.((params as WebviewNotifications['webview/dirty']).count);
+    } else if (method === 'webview/saved') {
+      this.opts.onSaved?.(params as WebviewNotifications['webview/saved']);
     }
   }
 
