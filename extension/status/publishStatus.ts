@@ -217,10 +217,10 @@ export class PublishStatus implements vscode.Disposable {
     const run = (command: string) => () => vscode.commands.executeCommand(command);
     const items: StatusMenuItem[] = [];
     if (s.state === 'signed-out') {
-      items.push({ label: '$(account) Sign In', detail: s.serverUrl, run: run(COMMANDS.signIn) });
+      items.push({ label: '$(account) Sign In', description: s.serverUrl, run: run(COMMANDS.signIn) });
     } else {
       const publishDetail = s.state === 'in-sync' ? `revision ${s.revision} matches the file` : s.state === 'unpublished' ? 'never published' : s.state === 'changed' ? `the file differs from revision ${s.revision}` : undefined;
-      items.push({ label: '$(cloud-upload) Publish App', description: s.app, detail: publishDetail, run: run(COMMANDS.publishApp) });
+      items.push({ label: '$(cloud-upload) Publish App', description: [s.app, publishDetail].filter(Boolean).join(' · '), run: run(COMMANDS.publishApp) });
       if (s.revision) items.push({ label: '$(diff) Show Changes Since the Published Revision', description: `revision ${s.revision}`, run: run(COMMANDS.showPublishedChanges) });
       items.push({ label: '$(sign-out) Sign Out', description: s.serverUrl, run: run(COMMANDS.signOut) });
     }

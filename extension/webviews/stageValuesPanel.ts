@@ -9,6 +9,11 @@
 // live only in the webview's memory: this provider refuses every backup, so VS Code never writes
 // them to its backups folder, and the webview never calls setState (whose state VS Code would
 // persist); hot exit is therefore off for this editor, and VS Code asks instead.
+// With auto-save on (files.autoSave; VS Code in a browser defaults to afterDelay) VS Code would
+// save a dirty editor a second after each pause in typing, writing half-typed values to a
+// stage; an extension cannot exempt one custom editor from it (the setting is read for an
+// internal working-copy resource). So while auto-save is on the editor does not tell VS Code it
+// is dirty: only the webview's own Save writes, as before, and closing does not ask.
 import * as vscode from 'vscode';
 import type { RequestParams, WebviewNotifications } from '../../common/protocol';
 import type { DefinitionsModel } from '../definitions/definitionsModel';
@@ -163,7 +168,9 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
   /** Keeps VS Code's dirty marker in step with the webview's count of unsaved edits. */
   private dirtyChanged(document: StageValuesDocument, count: number): void {
     document.edits = count;
-    if (count > 0 && !document.dirtyInVsCode) {
+    if (count > 0 && !document.dirtyInVsCode && autoSaveIsOn()) {
+      this.deps.log?.info(`[stage values ${document.appKey}] files.autoSave is on: VS Code is not told about unsaved edits, so it cannot save them by itself; use Save`);
+    } else if (count > 0 && !document.dirtyInVsCode) {
       document.dirtyInVsCode = true;
       this.changed.fire({ document });
     } else if (count === 0 && document.dirtyInVsCode) {
@@ -195,6 +202,10 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function autoSaveIsOn(): boolean {
+  return (vscode.workspace.getConfiguration('files').get<string>('autoSave') ?? 'off') !== 'off';
 }
 
 async function confirmDiscard(p: RequestParams<'panel/confirmDiscard'>): Promise<boolean> {
