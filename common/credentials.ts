@@ -62,3 +62,9 @@ export function credentialHint(name: string, defaultValue: string | undefined | 
   if (CREDENTIAL_NAME.test(name) && !/^(?:true|false)$/i.test(defaultValue.trim())) return { kind: 'a credential (by its name)', basis: 'name' };
   return undefined;
 }
+
+/** The kind of credential a value's form matches (the well-known token shapes above), if any. */
+export function credentialPatternKind(value: string): string | undefined {
+  for (const p of VALUE_PATTERNS) if (p.test.test(value)) return p.kind;
+  return undefined;
+}

@@ -19,7 +19,12 @@ if [ -n "$missing" ]; then
   fi
 fi
 # keytar is optional for users but the keychain test needs it built.
-if [ ! -f node_modules/keytar/build/Release/keytar.node ]; then
+# npm drops an optional dependency whose build failed (e.g. `npm ci` before libsecret-1-dev was
+# installed), so a missing folder needs an install, not a rebuild.
+if [ ! -d node_modules/keytar ]; then
+  echo "installing keytar (its build failed or was skipped during npm ci)"
+  npm_config_nodedir=${npm_config_nodedir:-/usr} npm install --no-save --no-audit --no-fund keytar@7.9.0 >/dev/null
+elif [ ! -f node_modules/keytar/build/Release/keytar.node ]; then
   echo "building keytar against libsecret"
   npm_config_nodedir=${npm_config_nodedir:-/usr} npm rebuild keytar --foreground-scripts >/dev/null
 fi

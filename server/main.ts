@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { envName } from '../common/envNames';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { createHttpServer } from './http/clientError';
@@ -19,6 +20,7 @@ const USAGE = `usage: odc-portal <command>
   rotate-key
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
+  values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
 Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
   PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
@@ -163,17 +165,6 @@ async function audit(argv: string[]) {
   });
 }
 
-/** PaymentApiKey -> PAYMENT_API_KEY, maxRetries -> MAX_RETRIES, HTTPTimeout -> HTTP_TIMEOUT. */
-export function envName(setting: string, prefix = ''): string {
-  return (
-    prefix +
-    setting
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-      .toUpperCase()
-  );
-}
-
 async function run(argv: string[]) {
   const dash = argv.indexOf('--');
   if (dash < 0 || dash === argv.length - 1) throw new UsageError('run needs a command after --, e.g. odc-portal run --app orders --stage qa -- node server.js');
@@ -227,6 +218,15 @@ export async function main(argv: string[]): Promise<void> {
         return await audit(rest);
       case 'run':
         return await run(rest);
+      case 'values': {
+        const { valuesImport, CliUsageError } = await import('./cli/valuesImport');
+        try {
+          process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
       case '--version':
         process.stdout.write(`${packageVersion()}\n`);
         return;

@@ -146,6 +146,8 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
       onDirtyChange: (count) => this.dirtyChanged(document, count),
       onSaved: (result) => document.saved(result),
       confirmDiscard: (p) => confirmDiscard(p),
+      // Banner actions (Sign In, Publish App, ...): the controller allows only its own list.
+      executeCommand: (command, ...args) => vscode.commands.executeCommand(command, ...args),
     });
     document.controller = controller;
     webview.html = stageValuesHtml({
