@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { SignInOutcome } from '../../extension/commands/signIn';
 import type { OdcSettingsApi } from '../../extension/testApi';
 import { startCountingProxy, type CountingProxy } from './support/countingProxy';
+import { signInFromAccountsMenu } from './support/auth';
 import { startPortal, type TestPortal } from './support/portal';
 import { activateExtension, closeAllEditors, definitionsPath, extensionRoot, fixture, resetDefinitions, waitFor } from './support/workspace';
 
@@ -34,7 +35,9 @@ suite('Status bar: one portal request per save or publish, a diff, a menu', () =
     proxy = await startCountingProxy(portal.url);
     await resetDefinitions(api, fixture('orders/odc-app.json'));
     await vscode.workspace.getConfiguration('odcSettings').update('serverUrl', proxy.url, vscode.ConfigurationTarget.Global);
-    assert.equal((await run<SignInOutcome>('odcSettings.signIn', { serverUrl: proxy.url, token: portal.adminToken })).status, 'signed-in');
+    // As a user does once from the Accounts menu (the Sign In command's first-time consent dialog
+    // cannot be clicked in extension tests).
+    assert.equal((await signInFromAccountsMenu(api, proxy.url, portal.adminToken)).error, undefined);
     const published = await portal.api('POST', '/apps/orders/publish', { definitions: JSON.parse(fixture('orders/odc-app.json')) });
     assert.equal(published.status, 200);
     otherFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'odc-status-')), 'notes.txt');
