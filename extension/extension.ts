@@ -116,7 +116,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return handler(...args);
     });
   }
-  registerCodeIntelligence(subs, deps, ready);
+  const codeProviders = registerCodeIntelligence(subs, deps, ready);
   const stageValues = registerStageValues(context, { session, log, model, ready });
   panelsPublished = stageValues.published;
 
@@ -138,6 +138,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
     },
     globalStorageUri: context.globalStorageUri,
+    codeProviders,
   }));
 }
 
