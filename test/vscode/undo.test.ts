@@ -37,9 +37,11 @@ suite('Tree edits are undoable (Ctrl+Z), also when the file is not open', () => 
   async function freshFile(label: string): Promise<string> {
     const name = `${label}-${Date.now()}.odc-app.json`;
     const file = path.join(dir(), name);
-    fs.writeFileSync(file, fixture('orders/odc-app.json'));
+    // Its own app name, so the tree shows which file it reads.
+    fs.writeFileSync(file, fixture('orders/odc-app.json').replace('"Orders"', `"Undo ${label}"`));
     await config().update('definitionsFile', `undo/${name}`, vscode.ConfigurationTarget.Workspace);
-    await waitFor(() => assert.deepEqual(treeSettings(api).map((s) => s.label), NAMES), 'the tree to show the fresh file');
+    await waitFor(async () => assert.deepEqual((await treeApps(api)).map((a) => a.label), [`Undo ${label}`]), 'the tree to show the fresh file');
+    assert.deepEqual(treeSettings(api).map((s) => s.label), NAMES);
     assert.equal(vscode.workspace.textDocuments.some((d) => d.uri.fsPath === file), false, 'VS Code has no document of the file');
     return file;
   }
@@ -68,8 +70,13 @@ suite('Tree edits are undoable (Ctrl+Z), also when the file is not open', () => 
   }
 
   test('with the file open and unsaved edits in it, Undo takes back only the tree edit', async () => {
-    await config().update('definitionsFile', undefined, vscode.ConfigurationTarget.Workspace);
+    // The web workbench (code-server) saves after a delay by default; a desktop user's unsaved edit stays unsaved.
+    await vscode.workspace.getConfiguration('files').update('autoSave', 'off', vscode.ConfigurationTarget.Global);
     const original = fixture('orders/odc-app.json');
+    await closeAllEditors();
+    fs.writeFileSync(definitionsPath(), original);
+    await config().update('definitionsFile', undefined, vscode.ConfigurationTarget.Workspace);
+    await waitFor(async () => assert.deepEqual((await treeApps(api)).map((a) => a.label), ['Orders']), 'the tree to read odc-app.json again');
     await resetDefinitions(api, original);
     const editor = await vscode.window.showTextDocument(vscode.Uri.file(definitionsPath()));
     const typed = original.replace('"Orders"', '"Orders (typed)"');
@@ -83,5 +90,6 @@ suite('Tree edits are undoable (Ctrl+Z), also when the file is not open', () => 
     await waitFor(() => assert.equal(editor.document.getText(), typed), 'Undo to restore the deleted setting, keeping what was typed');
     await run('workbench.action.files.revert');
     await resetDefinitions(api, original);
+    await vscode.workspace.getConfiguration('files').update('autoSave', undefined, vscode.ConfigurationTarget.Global);
   });
 });
