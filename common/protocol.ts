@@ -74,10 +74,9 @@ export type SaveResult =
 /**
  * The commands the webview may ask the host to run (banner actions: the fix for "not signed
  * in", "not published", "unreachable"). The host runs only these, with arguments it chooses;
- * the webview never names anything else. `workbench.action.openSettings` is the one id that is
- * not the extension's own: the host opens it on this extension's `odcSettings.serverUrl` only.
+ * the webview never names anything else, and every id is this extension's own.
  */
-export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings'] as const;
+export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'odcSettings.openServerSettings'] as const;
 export type RunnableCommand = (typeof RUNNABLE_COMMANDS)[number];
 
 export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';

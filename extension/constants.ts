@@ -18,6 +18,7 @@ export const COMMANDS = {
   signOut: 'odcSettings.signOut',
   publishApp: 'odcSettings.publishApp',
   showLog: 'odcSettings.showLog',
+  openServerSettings: 'odcSettings.openServerSettings',
   statusMenu: 'odcSettings.statusMenu',
   showPublishedChanges: 'odcSettings.showPublishedChanges',
 } as const;

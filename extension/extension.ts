@@ -16,7 +16,7 @@ import { renameSettingCommand } from './commands/renameSetting';
 import { setSecretCommand } from './commands/setSecret';
 import { signInCommand, signOutCommand } from './commands/signIn';
 import { registerCodeIntelligence } from './code/registerCode';
-import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
+import { COMMANDS, CONFIG, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
 import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
@@ -95,6 +95,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.signOut]: signOutCommand(deps),
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
+    // The Settings editor opened on the portal's address (a banner's fix for "unreachable").
+    [COMMANDS.openServerSettings]: () => vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG.section}.${CONFIG.serverUrl}`),
     [COMMANDS.statusMenu]: () => status.showMenu(),
     [COMMANDS.showPublishedChanges]: () => status.showPublishedChanges(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;

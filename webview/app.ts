@@ -49,7 +49,7 @@ function fixFor(p: Problem): { command: RunnableCommand; label: string; icon: st
     return { command: 'odcSettings.signIn', label: p.code === 'not-signed-in' ? 'Sign In' : 'Sign In with Another Token', icon: 'account' };
   }
   if (p.code === 'http' && p.status === 404) return { command: 'odcSettings.publishApp', label: 'Publish App', icon: 'cloud-upload' };
-  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'workbench.action.openSettings', label: 'Open Settings', icon: 'settings-gear' };
+  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'odcSettings.openServerSettings', label: 'Open Settings', icon: 'settings-gear' };
   if (p.code === 'internal') return { command: 'odcSettings.showLog', label: 'Show Log', icon: 'output' };
   return undefined;
 }

@@ -56,8 +56,7 @@ export const RUN_COMMANDS: Readonly<Record<RunnableCommand, readonly unknown[]>>
   'odcSettings.signIn': [],
   'odcSettings.publishApp': [],
   'odcSettings.showLog': [],
-  // Opens the Settings editor on this extension's server address only.
-  'workbench.action.openSettings': ['odcSettings.serverUrl'],
+  'odcSettings.openServerSettings': [],
 };
 
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };

@@ -373,7 +373,7 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
   test('banners offer the fix: Sign In, Open Settings, Publish App run through command/run; host/refresh then loads', async () => {
     const cases: Array<{ error: { code: 'not-signed-in' | 'unreachable' | 'http'; status?: number; message: string }; button: string; command: string }> = [
       { error: { code: 'not-signed-in', message: 'Not signed in to the portal at http://127.0.0.1:4650.' }, button: 'Sign In', command: 'odcSettings.signIn' },
-      { error: { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED).' }, button: 'Open Settings', command: 'workbench.action.openSettings' },
+      { error: { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED).' }, button: 'Open Settings', command: 'odcSettings.openServerSettings' },
       { error: { code: 'http', status: 404, message: 'app orders is not published' }, button: 'Publish App', command: 'odcSettings.publishApp' },
       { error: { code: 'http', status: 403, message: 'your token may not read app orders' }, button: 'Sign In with Another Token', command: 'odcSettings.signIn' },
     ];
