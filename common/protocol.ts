@@ -111,10 +111,9 @@ export type SaveResult =
 /**
  * The commands the webview may ask the host to run (banner actions: the fix for "not signed
  * in", "not published", "unreachable"). The host runs only these, with arguments it chooses;
- * the webview never names anything else. `workbench.action.openSettings` is the one id that is
- * not the extension's own: the host opens it on this extension's `odcSettings.serverUrl` only.
+ * the webview never names anything else, and every id is this extension's own.
  */
-export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings'] as const;
+export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'odcSettings.openServerSettings'] as const;
 export type RunnableCommand = (typeof RUNNABLE_COMMANDS)[number];
 
 export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';
@@ -149,6 +148,8 @@ export type Requests = {
   'promote/preview': { params: { from: string; to: string; settings?: string[] }; result: PromoteView };
   /** Applies a previewed promote with the versions it was previewed against (all or nothing). */
   'promote/apply': { params: { from: string; to: string; settings?: string[]; baseVersions: Record<string, number> }; result: PromoteResult };
+  /** Discard asks first (a modal in VS Code): `stage` is the stage's name, `count` its unsaved edits. */
+  'panel/confirmDiscard': { params: { stage: string; count: number }; result: { discard: boolean } };
   /** Runs one of RUNNABLE_COMMANDS (a banner's action); `ran` is false when the host has no way to run commands. */
   'command/run': { params: { command: RunnableCommand }; result: { ran: boolean } };
 };
@@ -161,12 +162,18 @@ export type WebviewNotifications = {
   'webview/ready': { protocol: number };
   /** The number of unsaved edits across stages (the host marks the panel title). */
   'webview/dirty': { count: number };
+  /** The answer to `host/save`: every stage's edits were saved (`ok`), or why not. */
+  'webview/saved': { id: number; ok: boolean; message?: string };
 };
 export type HostNotifications = {
   /** The session changed (signed in, out, other server) or the app was published: reload. */
   'host/refresh': { reason: 'session' | 'published' };
   /** Show this stage (the command was run again with a stage). */
   'host/showStage': { stage: string };
+  /** VS Code saves the editor (Ctrl+S, Save on close): save every stage's edits, answer `webview/saved`. */
+  'host/save': { id: number };
+  /** VS Code reverts the editor (Revert File, Don't Save on close): drop every unsaved edit, no question. */
+  'host/revert': Record<string, never>;
 };
 
 // ---- envelopes ----------------------------------------------------------------------------
@@ -215,12 +222,14 @@ export const requestParamSchemas = {
     settings: z.array(z.string().min(1).max(100)).max(10_000).optional(),
     baseVersions: z.record(z.string().max(100), z.number().int().nonnegative()),
   }),
+  'panel/confirmDiscard': z.strictObject({ stage: z.string().min(1).max(200), count: z.number().int().positive() }),
   'command/run': z.strictObject({ command: z.enum(RUNNABLE_COMMANDS) }),
 } satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
 
 export const webviewNotificationSchemas = {
   'webview/ready': z.strictObject({ protocol: z.number().int() }),
   'webview/dirty': z.strictObject({ count: z.number().int().nonnegative() }),
+  'webview/saved': z.strictObject({ id: z.number().int().nonnegative(), ok: z.boolean(), message: z.string().max(2000).optional() }),
 } satisfies { [K in keyof WebviewNotifications]: z.ZodType<WebviewNotifications[K]> };
 
 /** The envelope; params are checked per method afterwards. */
