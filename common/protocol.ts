@@ -133,7 +133,7 @@ export type Requests = {
    * The app, the stages the token may read (in the server's order) and the one to show first,
    * with that stage's settings (`view`), so the first paint needs no second round trip.
    */
-  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null; view: StageView | null } };
+  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null; view: StageView | null; only?: string[] } };
   'stage/load': { params: { stage: string }; result: StageView };
   /** One PATCH with every edit of the stage (all or nothing). */
   'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
@@ -168,8 +168,11 @@ export type WebviewNotifications = {
 export type HostNotifications = {
   /** The session changed (signed in, out, other server) or the app was published: reload. */
   'host/refresh': { reason: 'session' | 'published' };
-  /** Show this stage (the command was run again with a stage). */
-  'host/showStage': { stage: string };
+  /**
+   * Show this stage (the command was run again with a stage); with `settings`, only those rows
+   * (Publish App's "Set the N new secrets…").
+   */
+  'host/showStage': { stage: string; settings?: string[] };
   /** VS Code saves the editor (Ctrl+S, Save on close): save every stage's edits, answer `webview/saved`. */
   'host/save': { id: number };
   /** VS Code reverts the editor (Revert File, Don't Save on close): drop every unsaved edit, no question. */

@@ -84,6 +84,10 @@ export class StageValuesApp {
   private readonly filterInput = h('input', { type: 'search', id: 'filter', class: 'field filter-field', placeholder: 'Filter by name or description (Ctrl+F)', 'aria-label': 'Filter settings by name or description', autocomplete: 'off', spellcheck: 'false' });
   private readonly toggleBtns = new Map<string, HTMLButtonElement>();
   private readonly filterCount = h('span', { class: 'muted', id: 'filter-count' });
+  /** Shown while only named settings show (Publish App's "Set the N new secrets…"). */
+  private readonly onlyText = h('span', {});
+  private readonly onlyClear = h('button', { type: 'button', class: 'row-btn', id: 'only-clear' }, 'Show all settings');
+  private readonly onlyNote = h('span', { id: 'only-note', class: 'only-note', hidden: true }, icon('filter'), ' ', this.onlyText, ' ', this.onlyClear);
   private readonly sticky: HTMLElement;
   private readonly error = h('div', { id: 'error', class: 'banner error', role: 'alert', hidden: true });
   /** The page's one polite live region. */
@@ -122,7 +126,7 @@ export class StageValuesApp {
         this.discardBtn,
         this.saveBtn,
       ),
-      h('div', { class: 'filterbar', role: 'search' }, this.filterInput, h('span', { class: 'toggles', role: 'group', 'aria-label': 'Show only' }, ...toggles), this.filterCount),
+      h('div', { class: 'filterbar', role: 'search' }, this.filterInput, h('span', { class: 'toggles', role: 'group', 'aria-label': 'Show only' }, ...toggles), this.onlyNote, this.filterCount),
     );
     this.tabs = h(
       'vscode-tabs',
@@ -159,6 +163,11 @@ export class StageValuesApp {
         this.setFilter({ ...this.filter, text: '' });
       }
     });
+    this.onlyClear.addEventListener('click', () => {
+      const { names: _dropped, ...rest } = this.filter;
+      this.setFilter(rest);
+      this.filterInput.focus();
+    });
     this.onClick(this.saveBtn, () => void this.save());
     this.onClick(this.discardBtn, () => void this.discard());
     this.onClick(this.reloadBtn, () => this.current && void this.loadStage(this.current));
@@ -190,7 +199,11 @@ export class StageValuesApp {
       this.renderBanner();
       this.updateToolbar();
     });
-    host.on('host/showStage', ({ stage }) => {
+    host.on('host/showStage', ({ stage, settings }) => {
+      if (settings?.length) {
+        this.tabs.selectedIndex = 0;
+        this.setFilter({ ...NO_FILTER, names: settings });
+      }
       if (this.stages.some((s) => s.key === stage)) {
         this.tabs.selectedIndex = 0;
         void this.showStage(stage);
@@ -210,7 +223,8 @@ export class StageValuesApp {
     this.root.setAttribute('aria-busy', 'true');
     this.setStatus('Loading…');
     try {
-      const { app, stages, stage, view } = await this.host.request('panel/init', {});
+      const { app, stages, stage, view, only } = await this.host.request('panel/init', {});
+      if (only?.length) this.setFilter({ ...NO_FILTER, names: only }, false);
       this.app = app;
       this.stages = stages;
       this.compare.setStages(stages);
@@ -370,6 +384,9 @@ export class StageValuesApp {
     const st = this.currentState();
     const c = st?.editor.counts();
     toggle(this.toggleBtns.get('due')!, !c?.due);
+    const names = this.filter.names;
+    this.onlyText.textContent = names ? `Only ${names.length === 1 ? 'the new secret' : `the ${names.length} new secrets`}: ${names.join(', ')}` : '';
+    toggle(this.onlyNote, !names);
     this.filterCount.textContent = !c ? '' : c.shown === c.total ? plural(c.total, 'setting') : `${c.shown.toLocaleString('en-US')} of ${plural(c.total, 'setting')}`;
   }
 

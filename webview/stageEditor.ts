@@ -43,6 +43,8 @@ export interface RowFilter {
   edited: boolean;
   invalid: boolean;
   due: boolean;
+  /** Only these settings (Publish App's "Set the N new secrets…"); cleared like any filter. */
+  names?: readonly string[];
 }
 export const NO_FILTER: RowFilter = { text: '', missing: false, edited: false, invalid: false, due: false };
 
@@ -512,6 +514,7 @@ export class StageEditor {
     const drafts = this.ctx.drafts;
     this.order = [];
     for (const s of this.settings) {
+      if (f.names && !f.names.includes(s.name)) continue;
       if (text && !s.name.toLowerCase().includes(text) && !s.description.toLowerCase().includes(text)) continue;
       if (any) {
         const hit =

@@ -45,6 +45,8 @@ export interface StageValuesControllerOptions {
   post: (message: HostToWebview) => PromiseLike<boolean> | boolean | void;
   /** The stage to show first. */
   initialStage?: string;
+  /** Only these settings at first (Publish App's "Set the N new secrets…"); the first init only. */
+  initialSettings?: string[];
   /** Never receives a value: method names, outcomes and error messages only. */
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   onDirtyChange?: (count: number) => void;
@@ -58,6 +60,8 @@ export interface StageValuesControllerOptions {
    * webview's `command/run` answers `{ ran: false }`.
    */
   executeCommand?: (command: string, ...args: unknown[]) => PromiseLike<unknown>;
+  /** Called after a write landed (save, restore, promote): the Settings tree's status is stale. */
+  onWritten?: () => void;
 }
 
 /**
@@ -241,9 +245,11 @@ export class StageValuesController {
   private disposed = false;
   private readonly opts: StageValuesControllerOptions;
   private readonly handlers: Handlers;
+  private initialSettings: string[] | undefined;
 
   constructor(opts: StageValuesControllerOptions) {
     this.opts = opts;
+    this.initialSettings = opts.initialSettings;
     const appKey = opts.appKey;
     this.handlers = {
       'panel/init': async () => {
@@ -262,7 +268,10 @@ export class StageValuesController {
         if (!first) return { app: { key: app.key, name: app.name }, stages: [], stage: null, view: null };
         const answer = answers[stages.indexOf(first)]!;
         if (!answer.ok) throw answer.err;
-        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r) };
+        // The first init only: a later reload (sign-in, publish) keeps whatever filter the user has.
+        const only = this.initialSettings;
+        this.initialSettings = undefined;
+        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r), ...(only ? { only } : {}) };
       },
       'stage/load': async ({ stage }) => toStageView(await (await opts.client()).stageSettings(appKey, stage)),
       'stage/save': async ({ stage, changes }) => {
@@ -396,6 +405,8 @@ export class StageValuesController {
       reply = { kind: 'response', id: m.id, ok: true, result } as HostToWebview;
       assertNoSecretValues(reply);
       this.log('info', `${m.method}: ok in ${Date.now() - started} ms${describeOutcome(result)}`);
+      const outcome = (result as { outcome?: unknown } | null)?.outcome;
+      if (outcome === 'saved' || outcome === 'promoted') this.opts.onWritten?.();
     } catch (err) {
       const error = toProtocolError(err);
       this.log(error.code === 'internal' ? 'error' : 'warn', `${m.method}: ${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message}`);
