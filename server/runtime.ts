@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
 import { resolveMasterKey, type MasterKeySource } from './crypto/keySources';
+import { prettyStderr, type LogFormat } from './logFormat';
 import { Store } from './store/store';
 
 export const DEFAULT_STAGES = 'development:Development,qa:QA,production:Production';
@@ -33,14 +34,14 @@ export function packageVersion(): string {
 }
 
 /** Logs go to stderr so a command's stdout stays clean. Redaction is a second line of defence. */
-export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info', format: LogFormat = 'json'): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
       redact: { paths: ['*.authorization', '*.token', '*.value', '*.secret', '*.password', '*.key', 'headers', 'body'], censor: '[redacted]' },
     },
-    pino.destination({ fd: 2, sync: true }),
+    format === 'pretty' ? prettyStderr(process.stderr.isTTY === true && !process.env.NO_COLOR) : pino.destination({ fd: 2, sync: true }),
   );
 }
 
