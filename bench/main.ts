@@ -1,7 +1,7 @@
 // `npm run bench` (scripts/bench.mjs builds, then runs this with tsx): every performance measure,
 // printed as a table and written to bench-results/latest.json. Not part of npm test.
 //
-// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension] [--quick]
+// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension,keychain] [--quick]
 //          [--rounds=N] [--seconds=S] [--connections=C] [--big-values=N] [--no-log-off]
 //          [--profile=DIR] [--keep] [--strict]
 import { execFileSync } from 'node:child_process';
@@ -10,13 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureExtension } from './extension';
+import { measureKeychainFallback } from './keychain';
 import { measurePublish } from './publish';
 import { notMeasured, type Row } from './lib/result';
 import { measureRuntimeRead, measureScale } from './runtime';
 import { log, ROOT } from './lib/util';
 import { measureWebview } from './webview';
 
-const MEASURES = ['runtime', 'scale', 'publish', 'webview', 'extension'] as const;
+const MEASURES = ['runtime', 'scale', 'publish', 'webview', 'extension', 'keychain'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -127,6 +128,13 @@ async function main() {
       ...(buildFailed.has('extension')
         ? [notMeasured('extension-activation', measure, '<= 50 ms, <= 30 ms', 'the extension did not build (node scripts/build.mjs extension)')]
         : await guarded('extension-activation', measure, '<= 50 ms, <= 30 ms', () => measureExtension({ settings: 2000, timeoutMs: 240_000, keep: values.keep, profileDir }))),
+    );
+  }
+
+  if (want('keychain')) {
+    log('server start and stop with a keychain that never answers');
+    rows.push(
+      ...(await guarded('keychain-start', 'server start with a keychain that never answers', '<= 15 s', () => measureKeychainFallback({ runs: quick ? 1 : 3, keep: values.keep }))),
     );
   }
 

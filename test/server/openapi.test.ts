@@ -149,7 +149,8 @@ describe('the OpenAPI document', () => {
         const attempts: Array<Parameters<typeof send>[3] & { route?: string }> = [
           {},
           { token: owner },
-          { token: null },
+          // Failed sign-ins from addresses of their own, away from the client the other requests use.
+          { token: null, localAddress: '127.0.0.85' },
           { token: bogus, localAddress: '127.0.0.84' },
           { token: bogus, localAddress: blocked },
           { token: runtime.token },
