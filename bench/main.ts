@@ -1,7 +1,7 @@
 // `npm run bench` (scripts/bench.mjs builds, then runs this with tsx): every performance measure,
 // printed as a table and written to bench-results/latest.json. Not part of npm test.
 //
-// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension,keychain] [--quick]
+// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension,code,keychain] [--quick]
 //          [--rounds=N] [--seconds=S] [--connections=C] [--big-values=N] [--no-log-off]
 //          [--profile=DIR] [--keep] [--strict]
 import { execFileSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureCodeInEditor, measureCredentialScan } from './code';
 import { measureExtension } from './extension';
 import { measureKeychainFallback } from './keychain';
 import { measurePublish } from './publish';
@@ -17,7 +18,7 @@ import { measureRuntimeRead, measureScale } from './runtime';
 import { log, ROOT } from './lib/util';
 import { measureWebview } from './webview';
 
-const MEASURES = ['runtime', 'scale', 'publish', 'webview', 'extension', 'keychain'] as const;
+const MEASURES = ['runtime', 'scale', 'publish', 'webview', 'extension', 'code', 'keychain'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -128,6 +129,16 @@ async function main() {
       ...(buildFailed.has('extension')
         ? [notMeasured('extension-activation', measure, '<= 50 ms, <= 30 ms', 'the extension did not build (node scripts/build.mjs extension)')]
         : await guarded('extension-activation', measure, '<= 50 ms, <= 30 ms', () => measureExtension({ settings: 2000, timeoutMs: 240_000, keep: values.keep, profileDir }))),
+    );
+  }
+
+  if (want('code')) {
+    log('settings in code: credential scan vs a plain regex pass; completion and hover vs the built-in JSON hover (code-server)');
+    rows.push(...(await guarded('code-credential-scan', 'credential scan of a 5,000-line file', '<= 2x', async () => [measureCredentialScan(quick ? 10 : 30)])));
+    rows.push(
+      ...(buildFailed.has('extension')
+        ? [notMeasured('code-completion-hover', 'completion and hover in a 5,000-line file', '<= 1.5x', 'the extension did not build')]
+        : await guarded('code-completion-hover', 'completion and hover in a 5,000-line file', '<= 1.5x', () => measureCodeInEditor({ settings: 2000, rounds: quick ? 10 : 30, timeoutMs: 240_000, keep: values.keep }))),
     );
   }
 

@@ -46,10 +46,13 @@ export const createTokenRequestSchema = z.strictObject({
   stages: scopeSchema.optional(),
 });
 export type CreateTokenRequest = z.infer<typeof createTokenRequestSchema>;
+/** Why an admin token cannot be created with a scope (SPEC §6), for the server and the CLI alike. */
+export const ADMIN_SCOPE_REFUSAL = 'an admin token has no scope (an admin may do everything); leave out apps and stages, or create a developer or operator token for a scoped person';
 
 // ---- responses --------------------------------------------------------------
 
-export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+// `store`: which store answers (SPEC §11); `degraded` (with 503) while it cannot be reached.
+export const healthResponseSchema = z.object({ status: z.enum(['ok', 'degraded']), version: z.string(), store: z.enum(['sqlite', 'postgres']).optional() });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 export const stageSchema = z.object({ key: z.string(), name: z.string() });

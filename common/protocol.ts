@@ -23,12 +23,18 @@ export interface AppRef {
   name: string;
 }
 
+/**
+ * A setting in a stage view. `dueForRotation` (SPEC §13: a secret older than its `rotationDays`)
+ * is there only when the portal reports it; the editor's "due" filter shows then.
+ */
+export type StageViewSetting = StageSetting & { dueForRotation?: boolean };
+
 /** One stage's settings as the panel shows them (the server's GET answer, secrets masked). */
 export interface StageView {
   app: string;
   stage: string;
   revision: number;
-  settings: StageSetting[];
+  settings: StageViewSetting[];
 }
 
 /** A setting's state in one stage, for the coverage view: never a value. */
@@ -65,6 +71,15 @@ export type SaveResult =
   /** 422: values the server refused, per setting. Nothing was saved. */
   | { outcome: 'invalid'; message: string; errors: Array<{ name: string; detail: string }> };
 
+/**
+ * The commands the webview may ask the host to run (banner actions: the fix for "not signed
+ * in", "not published", "unreachable"). The host runs only these, with arguments it chooses;
+ * the webview never names anything else. `workbench.action.openSettings` is the one id that is
+ * not the extension's own: the host opens it on this extension's `odcSettings.serverUrl` only.
+ */
+export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings'] as const;
+export type RunnableCommand = (typeof RUNNABLE_COMMANDS)[number];
+
 export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';
 
 export interface ProtocolError {
@@ -78,12 +93,17 @@ export interface ProtocolError {
 // ---- the maps -----------------------------------------------------------------------------
 
 export type Requests = {
-  /** The app and the server's stage list; `stage` is the one to show first. */
-  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null } };
+  /**
+   * The app, the stages the token may read (in the server's order) and the one to show first,
+   * with that stage's settings (`view`), so the first paint needs no second round trip.
+   */
+  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null; view: StageView | null } };
   'stage/load': { params: { stage: string }; result: StageView };
   /** One PATCH with every edit of the stage (all or nothing). */
   'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
   'coverage/load': { params: Record<string, never>; result: CoverageView };
+  /** Runs one of RUNNABLE_COMMANDS (a banner's action); `ran` is false when the host has no way to run commands. */
+  'command/run': { params: { command: RunnableCommand }; result: { ran: boolean } };
 };
 export type RequestMethod = keyof Requests;
 export type RequestParams<M extends RequestMethod> = Requests[M]['params'];
@@ -138,6 +158,7 @@ export const requestParamSchemas = {
       .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'a setting appears twice in one save'),
   }),
   'coverage/load': empty,
+  'command/run': z.strictObject({ command: z.enum(RUNNABLE_COMMANDS) }),
 } satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
 
 export const webviewNotificationSchemas = {

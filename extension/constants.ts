@@ -39,6 +39,10 @@ export const CONTEXT = {
   signedIn: 'odcSettings.signedIn',
   /** Set once the definitions files have been read, so the welcome view does not flash before. */
   loaded: 'odcSettings.loaded',
+  /** Walkthrough steps: the portal answered, a setting is secret, this window published. */
+  portalReachable: 'odcSettings.portalReachable',
+  hasSecret: 'odcSettings.hasSecret',
+  published: 'odcSettings.published',
 } as const;
 
 export const DIAGNOSTIC_SOURCE = 'ODC Settings';

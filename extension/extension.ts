@@ -15,27 +15,36 @@ import { register } from './commands/register';
 import { renameSettingCommand } from './commands/renameSetting';
 import { setSecretCommand } from './commands/setSecret';
 import { signInCommand, signOutCommand } from './commands/signIn';
+import { registerCodeIntelligence } from './code/registerCode';
 import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
 import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
-import { PortalSession } from './services/session';
+import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, PortalAuthProvider } from './auth/portalAuthProvider';
+import { watchPortalReachable } from './auth/portalReachable';
+import { newPortalClient, PortalSession } from './services/session';
 import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
-import type { OdcSettingsApi } from './testApi';
+import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
 import { SettingsTreeProvider } from './views/settingsTree';
 import type { TreeNode } from './views/treeNodes';
 import { registerStageValues } from './webviews/stageValuesPanel';
 
-export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi> {
+export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi | undefined> {
   const subs = context.subscriptions;
   const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
   subs.push(log);
 
   const tokens = new TokenStore(context.secrets, () => new vscode.EventEmitter<void>());
-  const session = new PortalSession(tokens);
+  const auth = new PortalAuthProvider(context.secrets, tokens, log, async (serverUrl, token) =>
+    (await (await newPortalClient({ serverUrl, token })).stages()).stages.map((s) => s.name),
+  );
+  subs.push(auth, vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, auth, { supportsMultipleAccounts: true }));
+  const session = new PortalSession(auth);
+  // The walkthrough's "Sign in" step and the view's menus follow the session, wherever it changed.
+  subs.push(auth.onDidChangeSessions(() => void session.isSignedIn().then((v) => vscode.commands.executeCommand('setContext', CONTEXT.signedIn, v), () => undefined)));
   const model = new DefinitionsModel(log);
   const confirm = new ConfirmSeam();
   subs.push(tokens, model);
@@ -43,7 +52,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   const tree = new SettingsTreeProvider(model);
   const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
   const status = new PublishStatus(model, session, log);
-  const setHasDefinitions = () => void vscode.commands.executeCommand('setContext', CONTEXT.hasDefinitions, model.apps().length > 0);
+  const setHasDefinitions = () => {
+    void vscode.commands.executeCommand('setContext', CONTEXT.hasDefinitions, model.apps().length > 0);
+    // The walkthrough's "Mark a secret" step completes on this.
+    void vscode.commands.executeCommand('setContext', CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
+  };
   subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
@@ -56,7 +69,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     session,
     refreshTree: () => tree.refresh(),
     refreshStatus: () => status.refresh(),
-    onPublished: (appKey) => panelsPublished(appKey),
+    onPublished: (appKey) => {
+      panelsPublished(appKey);
+      void vscode.commands.executeCommand('setContext', CONTEXT.published, true);
+    },
   };
   const setSecret = setSecretCommand(deps);
   subs.push(view.onDidChangeCheckboxState(onSecretCheckboxChanged(setSecret, deps.refreshTree, log)));
@@ -74,7 +90,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.removeDefault]: removeDefaultCommand(deps),
     [COMMANDS.setSecret]: setSecret,
     [COMMANDS.deleteSetting]: deleteSettingCommand(deps),
-    [COMMANDS.signIn]: signInCommand(deps),
+    [COMMANDS.signIn]: signInCommand({ ...deps, auth }),
     [COMMANDS.signOut]: signOutCommand(deps),
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
@@ -85,6 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     () => {
       setHasDefinitions();
       void status.refresh();
+      subs.push(watchPortalReachable(session));
       log.info(`activated; ${model.apps().length} app(s) in ${vscode.workspace.workspaceFolders?.length ?? 0} folder(s)`);
     },
     (err: unknown) => log.error(`reading the definitions files failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -96,11 +113,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return handler(...args);
     });
   }
+  const codeProviders = registerCodeIntelligence(subs, deps, ready);
   panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
 
-  return {
+  return testHooksFor(context.extensionMode, () => ({
     ready,
     replaceConfirm: (fn) => confirm.replace(fn),
+    replaceTokenPrompt: (fn) => auth.replacePrompt(fn),
     settingsTree: tree,
     status: () => status.snapshot(),
     refreshStatus: () => status.refresh(),
@@ -109,7 +128,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
     }),
     globalStorageUri: context.globalStorageUri,
-  };
+    codeProviders,
+  }));
 }
 
 export function deactivate(): void {

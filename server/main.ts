@@ -5,13 +5,17 @@ import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { ADMIN_SCOPE_REFUSAL, ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { envName } from '../common/envNames';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
+import { parseTrustedProxies } from './auth';
 import { createHttpServer } from './http/clientError';
-import { newKey } from './crypto/envelope';
+import { masterKeyId, newKey } from './crypto/envelope';
+import { EnvironmentKeySource, FileKeySource } from './crypto/keySources';
+import { MasterKeyMismatchError } from './services/errors';
 import { isLogFormat, LOG_FORMATS, type LogFormat } from './logFormat';
-import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
+import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages, redactUrl } from './runtime';
 
 // Every option of every verb, with its environment variable: parseArgs reads these specs and
 // --help prints them, so the help cannot miss an option.
@@ -28,13 +32,17 @@ const DATA_DIR: OptionSpec = { type: 'string', value: 'DIR', env: 'PORTAL_DATA_D
 const STAGES: OptionSpec = { type: 'string', value: 'KEY:NAME,...', env: 'PORTAL_STAGES', help: `the stages, in order (default ${DEFAULT_STAGES})` };
 const LOG_FORMAT: OptionSpec = { type: 'string', value: 'pretty|json', env: 'PORTAL_LOG_FORMAT', help: 'log lines on stderr: pretty for people, json lines for machines (default: pretty on a terminal, else json)' };
 const HELP: OptionSpec = { type: 'boolean', help: 'show this help' };
-const storeOptions = { 'data-dir': DATA_DIR, stages: STAGES, 'log-format': LOG_FORMAT, help: HELP };
+const DATABASE_URL: OptionSpec = { type: 'string', value: 'URL', env: 'PORTAL_DATABASE_URL', help: 'a PostgreSQL database (postgres://...) instead of the embedded store in DIR' };
+const storeOptions = { 'data-dir': DATA_DIR, 'database-url': DATABASE_URL, stages: STAGES, 'log-format': LOG_FORMAT, help: HELP };
 
 /** Settings read only from the environment, listed in the help of the verbs that read them. */
 const KEY_ENV: Array<[string, string]> = [
   ['PORTAL_MASTER_KEY', 'the master key (base64, 32 bytes); else the OS keychain, else DIR/master.key'],
   ['PORTAL_KEYCHAIN=off', 'skip the OS keychain'],
   ['PORTAL_LOG_LEVEL', 'trace|debug|info|warn|error (default info for serve, warn for the other commands)'],
+  ['PORTAL_DB_POOL_MAX', 'with PostgreSQL: connections per instance (default 10)'],
+  ['PORTAL_DB_CONNECT_TIMEOUT_MS', 'with PostgreSQL: bound on connecting (default 2000)'],
+  ['PORTAL_DB_QUERY_TIMEOUT_MS', 'with PostgreSQL: bound on one statement (default 5000)'],
 ];
 
 interface Verb {
@@ -51,6 +59,7 @@ const VERBS: Record<string, Verb> = {
     options: {
       host: { type: 'string', value: 'ADDRESS', env: 'PORTAL_HOST', help: 'the address to listen on (default 127.0.0.1)' },
       port: { type: 'string', value: 'PORT', env: 'PORTAL_PORT', help: 'the port, 0 for any free one (default 4650)' },
+      'trust-proxy': { type: 'string', value: 'ADDR,...', env: 'PORTAL_TRUST_PROXY', help: 'proxies whose X-Forwarded-For names the client (default none)' },
       ...storeOptions,
     },
     env: KEY_ENV,
@@ -87,6 +96,20 @@ const VERBS: Record<string, Verb> = {
       help: HELP,
     },
     env: [['ODC_RUNTIME_TOKEN', 'a runtime token for exactly this app and stage (required)']],
+  },
+  // Parsed by cli/valuesImport; listed here for --help.
+  'values import': {
+    usage: 'values import --app A --stage S [options] FILE',
+    summary: "Preview importing a .env file's values into a stage of a published app; with --yes, write them (all or nothing).",
+    options: {
+      app: { type: 'string', value: 'APP', help: 'the app' },
+      stage: { type: 'string', value: 'STAGE', help: 'the stage' },
+      prefix: { type: 'string', value: 'PREFIX', help: "the variables' name prefix, as with run --prefix" },
+      server: { type: 'string', value: 'URL', env: 'ODC_SERVER', help: 'the portal (default http://127.0.0.1:4650)' },
+      yes: { type: 'boolean', help: 'write the values (without it, only the preview is printed)' },
+      help: HELP,
+    },
+    env: [['ODC_TOKEN', "a person's token (developer, operator or admin) with this app and stage in scope (required)"]],
   },
 };
 
@@ -147,36 +170,66 @@ function common(values: CommonValues) {
   } catch (err) {
     throw new UsageError(`--stages (or PORTAL_STAGES): ${(err as Error).message}`);
   }
-  return { dataDir: values['data-dir'] ?? env.PORTAL_DATA_DIR ?? './data', stages };
+  return {
+    dataDir: values['data-dir'] ?? env.PORTAL_DATA_DIR ?? './data',
+    // PostgreSQL (SPEC §11) when given; the embedded store in the data dir otherwise.
+    databaseUrl: values['database-url'] || env.PORTAL_DATABASE_URL || undefined,
+    stages,
+  };
 }
 
 async function serve(argv: string[]) {
   const parsed = parse('serve', argv);
   if (!parsed) return;
-  const values = commonValues(parsed.values);
-  const { dataDir, stages } = common(values);
+  const values = { ...commonValues(parsed.values), 'trust-proxy': str(parsed.values['trust-proxy']) };
+  const { dataDir, databaseUrl, stages } = common(values);
   const format = logFormat(values);
   const host = str(parsed.values.host) ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const portText = str(parsed.values.port) ?? process.env.PORTAL_PORT ?? '4650';
   const port = /^\d+$/.test(portText) ? Number(portText) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port (or PORTAL_PORT) must be 0-65535, not "${portText}"`);
-  const logger = createLogger(undefined, format);
-  const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
-  if (store.countTokens() === 0) {
-    const { token } = store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, CLI_ACTOR);
-    const file = path.join(path.resolve(dataDir), 'admin.token');
-    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
-    // Shown once here and in the file; nowhere else, ever.
-    process.stdout.write(
-      `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
-        `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
-    );
+  let trustProxy: string[];
+  try {
+    trustProxy = parseTrustedProxies(values['trust-proxy'] ?? process.env.PORTAL_TRUST_PROXY);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  const app = createApp({ store, logger, version: packageVersion() });
+  const logger = createLogger(undefined, format);
+  const { portal } = await openStore({
+    dataDir,
+    databaseUrl,
+    listen: true,
+    stages,
+    env: process.env,
+    logger,
+    create: true,
+    firstAdmin: {
+      actor: CLI_ACTOR,
+      onCreated: (token) => {
+        const file = path.join(path.resolve(dataDir), 'admin.token');
+        // A new file renamed over any old one: writing into an existing file would keep its mode.
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
+        fs.renameSync(tmp, file);
+        // Shown once here and in the file; nowhere else, ever.
+        process.stdout.write(
+          `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
+            `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
+        );
+      },
+    },
+  });
+  if (!databaseUrl) {
+    const dirMode = fs.statSync(dataDir).mode & 0o777;
+    if (dirMode & 0o077) logger.warn(`the data dir ${path.resolve(dataDir)} is readable by others (mode ${dirMode.toString(8)}); run: chmod 700 ${path.resolve(dataDir)}`);
+  }
+  const app = createApp({ portal, logger, version: packageVersion(), trustProxy });
+  if (trustProxy.length) logger.info(`trusting X-Forwarded-For from ${trustProxy.join(', ')}`);
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
-    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (data: ${path.resolve(dataDir)})\n`);
+    const where = databaseUrl ? `store: PostgreSQL at ${redactUrl(databaseUrl)}` : `data: ${path.resolve(dataDir)}`;
+    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (${where})\n`);
   });
   server.on('error', (err) => {
     logger.error({ err: { code: (err as NodeJS.ErrnoException).code } }, `cannot listen on ${host}:${port}`);
@@ -184,8 +237,11 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
-      store.close();
-      process.exit(0);
+      // The limiter's last window goes to the audit before the store closes.
+      void app
+        .close()
+        .then(() => portal.close())
+        .finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };
@@ -193,20 +249,19 @@ async function serve(argv: string[]) {
   process.on('SIGTERM', stop);
 }
 
-type CommonValues = { 'data-dir'?: string; stages?: string; 'log-format'?: string };
+type CommonValues = { 'data-dir'?: string; 'database-url'?: string; stages?: string; 'log-format'?: string };
 
 function commonValues(values: Record<string, string | string[] | boolean | undefined>): CommonValues {
-  return { 'data-dir': str(values['data-dir']), stages: str(values.stages), 'log-format': str(values['log-format']) };
+  return { 'data-dir': str(values['data-dir']), 'database-url': str(values['database-url']), stages: str(values.stages), 'log-format': str(values['log-format']) };
 }
 
 async function withStore<T>(values: CommonValues, fn: (opened: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T) {
-  const { dataDir, stages } = common(values);
-  const format = logFormat(values);
-  const opened = await openStore({ dataDir, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn', format), create: false });
+  const { dataDir, databaseUrl, stages } = common(values);
+  const opened = await openStore({ dataDir, databaseUrl, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn', logFormat(values)), create: false });
   try {
     return await fn(opened);
   } finally {
-    opened.store.close();
+    await opened.portal.close();
   }
 }
 
@@ -230,19 +285,20 @@ async function token(argv: string[]) {
     const role = values.role as Role;
     const apps: Scope = values.app?.length ? values.app : '*';
     const stages: Scope = values.stage?.length ? values.stage : '*';
+    if (role === 'admin' && (apps !== '*' || stages !== '*')) throw new UsageError(ADMIN_SCOPE_REFUSAL);
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
-    await withStore(values, ({ store }) => {
-      const unknown = stages === '*' ? [] : stages.filter((s) => !store.hasStage(s));
+    await withStore(values, async ({ portal }) => {
+      const unknown = stages === '*' ? [] : stages.filter((s) => !portal.hasStage(s));
       if (unknown.length) throw new UsageError(`unknown stage(s): ${unknown.join(', ')}`);
-      const created = store.createToken({ name, role, apps, stages }, CLI_ACTOR);
+      const created = await portal.tokens.create({ name, role, apps, stages }, CLI_ACTOR);
       process.stdout.write(`created token ${created.id} (${role}); it is shown only now:\n${created.token}\n`);
     });
   } else if (sub === 'list') {
     const parsed = parse('token list', rest);
     if (!parsed) return;
-    await withStore(commonValues(parsed.values), ({ store }) => {
+    await withStore(commonValues(parsed.values), async ({ portal }) => {
       const scope = (s: Scope) => (s === '*' ? '*' : s.join(','));
-      for (const t of store.listTokens()) {
+      for (const t of await portal.tokens.list()) {
         process.stdout.write(`${t.id}\t${t.role}\t${t.name}\tapps=${scope(t.apps)}\tstages=${scope(t.stages)}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\n`);
       }
     });
@@ -251,8 +307,8 @@ async function token(argv: string[]) {
     if (!parsed) return;
     const id = parsed.positionals[0];
     if (!id) throw new UsageError('token revoke needs the token id (see token list)');
-    await withStore(commonValues(parsed.values), ({ store }) => {
-      store.revokeToken(id, CLI_ACTOR);
+    await withStore(commonValues(parsed.values), async ({ portal }) => {
+      await portal.tokens.revoke(id, CLI_ACTOR);
       process.stdout.write(`revoked ${id}\n`);
     });
   } else throw new UsageError(`token needs a subcommand (create, list or revoke):\n\n${groupHelp('token')}`);
@@ -261,19 +317,29 @@ async function token(argv: string[]) {
 async function rotateKey(argv: string[]) {
   const parsed = parse('rotate-key', argv);
   if (!parsed) return;
-  await withStore(commonValues(parsed.values), async ({ store, masterKey, source }) => {
+  await withStore(commonValues(parsed.values), async ({ portal, masterKey, source }) => {
     let next: Buffer;
-    if (source.kind === 'environment') {
-      const pending = await source.loadPending();
-      if (!pending) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
-      next = pending;
-    } else {
-      next = newKey();
-      // Stored before the commit, promoted after: a crash in between is finished at the next start.
-      await source.stagePending(next);
+    if (source instanceof EnvironmentKeySource) {
+      const operatorKey = source.operatorKey();
+      if (!operatorKey) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
+      next = operatorKey;
+    } else next = newKey();
+    const nextId = masterKeyId(next);
+    // Staged under the store's key lock, promoted after the commit (see KeyService.rotateMasterKey):
+    // a crash in between is finished at the next start; a second rotation waits or is refused.
+    let n: number;
+    try {
+      n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR, async () => {
+        if (source instanceof FileKeySource) source.discardStalePending(nextId);
+        await source.stagePending(next);
+      });
+    } catch (err) {
+      if (!(await portal.keys.matchesMasterKey(next).catch(() => false))) await source.discardPending(nextId).catch(() => {});
+      if (err instanceof MasterKeyMismatchError) throw new UsageError(err.message);
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new UsageError('another key rotation (or a long write) holds the store; nothing was changed: run rotate-key again');
+      throw err;
     }
-    const n = store.rotateMasterKey(masterKey, next, CLI_ACTOR);
-    if (source.kind !== 'environment') await source.promotePending();
+    await source.promotePending(nextId);
     process.stdout.write(
       `re-wrapped ${n} keys under a new master key (${source.describe}).\n` +
         (source.kind === 'environment' ? 'Now set PORTAL_MASTER_KEY to the value of PORTAL_NEW_MASTER_KEY and unset the latter.\n' : 'The old master key is no longer needed.\n'),
@@ -287,22 +353,11 @@ async function audit(argv: string[]) {
   if (sub !== 'verify') throw new UsageError(`audit needs a subcommand:\n\n${groupHelp('audit')}`);
   const parsed = parse('audit verify', rest);
   if (!parsed) return;
-  await withStore(commonValues(parsed.values), ({ store }) => {
-    const result = store.verifyAudit();
+  await withStore(commonValues(parsed.values), async ({ portal }) => {
+    const result = await portal.audit.verify();
     process.stdout.write(result.ok ? `audit chain ok: ${result.events} events\n` : `AUDIT CHAIN BROKEN at event ${result.firstBadEvent} (${result.events} read)\n`);
     if (!result.ok) process.exitCode = 1;
   });
-}
-
-/** PaymentApiKey -> PAYMENT_API_KEY, maxRetries -> MAX_RETRIES, HTTPTimeout -> HTTP_TIMEOUT. */
-export function envName(setting: string, prefix = ''): string {
-  return (
-    prefix +
-    setting
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-      .toUpperCase()
-  );
 }
 
 async function run(argv: string[]) {
@@ -347,8 +402,8 @@ async function run(argv: string[]) {
     process.stderr.write(`odc-portal run: cannot start ${cmd}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
     process.exit(127);
   });
-  // A child ended by a signal exits like a shell reports it: 128 + the signal's number.
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1)));
+  // As shells do: a child killed by signal N gives 128+N (143 for SIGTERM, 137 for SIGKILL).
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -365,6 +420,19 @@ export async function main(argv: string[]): Promise<void> {
         return await audit(rest);
       case 'run':
         return await run(rest);
+      case 'values': {
+        if (rest[0] === '--help' || rest[0] === '-h' || (rest[0] === 'import' && (rest.includes('--help') || rest.includes('-h')))) {
+          process.stdout.write(`${groupHelp('values')}\n\n${EXIT_CODES}\n`);
+          return;
+        }
+        const { valuesImport, CliUsageError } = await import('./cli/valuesImport');
+        try {
+          process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
       case '--version':
         process.stdout.write(`${packageVersion()}\n`);
         return;

@@ -1,17 +1,23 @@
 // The Stage Values panel: a stage selector, the stage's settings with unsaved edits collected
-// per stage, one Save for all of them (one request, one PATCH, all or nothing), Discard, and
-// the coverage tab. Edits survive every failure: a refused or failed save changes nothing here
-// but the error shown; a 409 reloads only the conflicting settings' values.
+// per stage, one Save for all of them (one request, one PATCH, all or nothing), Discard, a
+// filter, and the coverage tab. Edits survive every failure: a refused or failed save changes
+// nothing here but the error shown; a 409 reloads only the conflicting settings' values.
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
-import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import type { VscodeTabs } from '@vscode-elements/elements/dist/vscode-tabs/vscode-tabs.js';
 import type { Stage } from '../common/api';
-import type { AppRef, PROTOCOL_VERSION, StageView } from '../common/protocol';
+import type { AppRef, ErrorCode, PROTOCOL_VERSION, RunnableCommand, StageView } from '../common/protocol';
 import { renderCoverage } from './coverage';
 import { h, icon, setChildren, toggle } from './dom';
 import { HostError, type HostConnection } from './host';
 import { StageDrafts } from './model';
-import { StageEditor, type RowInfo } from './stageEditor';
+import { NO_FILTER, StageEditor, type RowFilter, type RowInfo } from './stageEditor';
+
+/** An error to show, with what the user can do about it. */
+interface Problem {
+  message: string;
+  code?: ErrorCode | 'no-answer';
+  status?: number;
+}
 
 interface StageState {
   stage: Stage;
@@ -20,7 +26,7 @@ interface StageState {
   view?: StageView;
   info: Map<string, RowInfo>;
   busy: boolean;
-  error?: string;
+  error?: Problem;
   notice?: string;
 }
 
@@ -28,7 +34,30 @@ interface StageState {
 // Typed against it, so a version bump there fails the webview's type-check until updated here.
 const PROTOCOL: typeof PROTOCOL_VERSION = 1;
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+function toProblem(prefix: string, e: unknown): Problem {
+  const err = e as HostError;
+  return { message: `${prefix}${err.message}`, ...(err instanceof HostError ? { code: err.code, ...(err.status !== undefined ? { status: err.status } : {}) } : {}) };
+}
+
+/** The command that fixes a problem, as a banner button (SPEC: banners are not dead ends). */
+function fixFor(p: Problem): { command: RunnableCommand; label: string; icon: string } | undefined {
+  if (p.code === 'not-signed-in' || (p.code === 'http' && (p.status === 401 || p.status === 403))) {
+    return { command: 'odcSettings.signIn', label: p.code === 'not-signed-in' ? 'Sign In' : 'Sign In with Another Token', icon: 'account' };
+  }
+  if (p.code === 'http' && p.status === 404) return { command: 'odcSettings.publishApp', label: 'Publish App', icon: 'cloud-upload' };
+  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'workbench.action.openSettings', label: 'Open Settings', icon: 'settings-gear' };
+  if (p.code === 'internal') return { command: 'odcSettings.showLog', label: 'Show Log', icon: 'output' };
+  return undefined;
+}
+
+const FILTER_TOGGLES: Array<{ key: Exclude<keyof RowFilter, 'text'>; label: string; title: string }> = [
+  { key: 'missing', label: 'Missing', title: 'Only settings with no value in this stage (missing secrets, no value and no default)' },
+  { key: 'edited', label: 'Edited', title: 'Only settings with unsaved edits' },
+  { key: 'invalid', label: 'Invalid', title: 'Only settings whose edit is not valid' },
+  { key: 'due', label: 'Due', title: 'Only secrets due for rotation' },
+];
 
 export class StageValuesApp {
   private app: AppRef | undefined;
@@ -37,17 +66,23 @@ export class StageValuesApp {
   private readonly perStage = new Map<string, StageState>();
   private lastDirty = -1;
   /** Why the panel could not start (not signed in, server down, app not published). */
-  private initError: string | undefined;
+  private initError: Problem | undefined;
+  private filter: RowFilter = NO_FILTER;
 
   // layout
   private readonly title = h('h1', {}, 'Stage Values');
-  private readonly stageSelect = h('vscode-single-select', { id: 'stage-select', 'aria-describedby': 'stage-select-label' });
+  private readonly stageSelect = h('vscode-single-select', { id: 'stage-select' });
   private readonly saveBtn = h('vscode-button', { id: 'save', icon: 'save', disabled: true }, 'Save');
   private readonly discardBtn = h('vscode-button', { id: 'discard', secondary: true, icon: 'discard', disabled: true }, 'Discard');
   private readonly reloadBtn = h('vscode-button', { id: 'reload', secondary: true, icon: 'refresh', title: "Reload this stage's values (your edits stay)" }, 'Reload');
   private readonly revision = h('span', { class: 'muted', id: 'revision' });
   private readonly otherStages = h('span', { class: 'muted', id: 'other-stages' });
+  private readonly filterInput = h('input', { type: 'search', id: 'filter', class: 'field filter-field', placeholder: 'Filter by name or description (Ctrl+F)', 'aria-label': 'Filter settings by name or description', autocomplete: 'off', spellcheck: 'false' });
+  private readonly toggleBtns = new Map<string, HTMLButtonElement>();
+  private readonly filterCount = h('span', { class: 'muted', id: 'filter-count' });
+  private readonly sticky: HTMLElement;
   private readonly error = h('div', { id: 'error', class: 'banner error', role: 'alert', hidden: true });
+  /** The page's one polite live region. */
   private readonly status = h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' });
   private readonly editorHost = h('div', { id: 'editor' });
   private readonly coverageBody = h('div', { id: 'coverage' });
@@ -59,29 +94,36 @@ export class StageValuesApp {
     private readonly root: HTMLElement,
     private readonly host: HostConnection,
   ) {
+    const toggles = FILTER_TOGGLES.map((t) => {
+      const b = h('button', { type: 'button', class: 'row-btn filter-toggle', 'data-filter': t.key, 'aria-pressed': 'false', title: t.title }, icon('filter'), ` ${t.label}`);
+      b.addEventListener('click', () => {
+        this.setFilter({ ...this.filter, [t.key]: !this.filter[t.key] });
+      });
+      this.toggleBtns.set(t.key, b);
+      return b;
+    });
+    this.sticky = h(
+      'div',
+      { class: 'sticky' },
+      h(
+        'div',
+        { class: 'toolbar', role: 'toolbar', 'aria-label': 'Stage values' },
+        h('span', { id: 'stage-select-label', class: 'label', 'aria-hidden': 'true' }, 'Stage'),
+        this.stageSelect,
+        this.revision,
+        h('span', { class: 'spacer' }),
+        this.otherStages,
+        this.reloadBtn,
+        this.discardBtn,
+        this.saveBtn,
+      ),
+      h('div', { class: 'filterbar', role: 'search' }, this.filterInput, h('span', { class: 'toggles', role: 'group', 'aria-label': 'Show only' }, ...toggles), this.filterCount),
+    );
     this.tabs = h(
       'vscode-tabs',
       { 'selected-index': 0 },
       h('vscode-tab-header', { slot: 'header', 'data-tab': 'values' }, 'Values'),
-      h(
-        'vscode-tab-panel',
-        {},
-        h(
-          'div',
-          { class: 'toolbar', role: 'toolbar', 'aria-label': 'Stage values' },
-          h('span', { id: 'stage-select-label', class: 'label' }, 'Stage'),
-          this.stageSelect,
-          this.revision,
-          h('span', { class: 'spacer' }),
-          this.otherStages,
-          this.reloadBtn,
-          this.discardBtn,
-          this.saveBtn,
-        ),
-        this.error,
-        this.status,
-        this.editorHost,
-      ),
+      h('vscode-tab-panel', {}, this.sticky, this.error, this.status, this.editorHost),
       h('vscode-tab-header', { slot: 'header', 'data-tab': 'coverage' }, 'Coverage'),
       h(
         'vscode-tab-panel',
@@ -89,7 +131,7 @@ export class StageValuesApp {
         h(
           'div',
           { class: 'toolbar' },
-          h('span', { class: 'muted' }, 'Every setting in every stage, by status. No values are shown here.'),
+          h('span', { class: 'muted' }, 'Every setting in every stage, by status. No values are shown here. Choose a cell to open that setting in its stage.'),
           h('span', { class: 'spacer' }),
           this.coverageRefresh,
         ),
@@ -102,17 +144,34 @@ export class StageValuesApp {
       const key = this.stageSelect.value;
       if (key && key !== this.current) void this.showStage(key);
     });
+    this.filterInput.addEventListener('input', () => this.setFilter({ ...this.filter, text: this.filterInput.value }));
+    this.filterInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.filterInput.value) {
+        e.stopPropagation();
+        this.filterInput.value = '';
+        this.setFilter({ ...this.filter, text: '' });
+      }
+    });
     this.onClick(this.saveBtn, () => void this.save());
     this.onClick(this.discardBtn, () => this.discard());
     this.onClick(this.reloadBtn, () => this.current && void this.loadStage(this.current));
     this.onClick(this.coverageRefresh, () => void this.loadCoverage());
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
-      if ((e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex === 1) void this.loadCoverage();
+      const index = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
+      this.currentState()?.editor.setAttached(index === 0);
+      if (index === 1) void this.loadCoverage();
     });
     document.addEventListener('keydown', (e) => {
-      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 's') {
+      const mod = (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey;
+      if (mod && e.key.toLowerCase() === 's') {
         e.preventDefault();
         if (this.tabs.selectedIndex === 0) void this.save();
+      } else if (mod && e.key.toLowerCase() === 'f') {
+        e.preventDefault();
+        this.tabs.selectedIndex = 0;
+        this.currentState()?.editor.setAttached(true);
+        this.filterInput.focus();
+        this.filterInput.select();
       }
     });
     host.on('host/refresh', () => void this.init());
@@ -136,20 +195,31 @@ export class StageValuesApp {
     this.root.setAttribute('aria-busy', 'true');
     this.setStatus('Loading…');
     try {
-      const { app, stages, stage } = await this.host.request('panel/init', {});
+      const { app, stages, stage, view } = await this.host.request('panel/init', {});
       this.app = app;
       this.stages = stages;
+      for (const s of stages) {
+        const st = this.perStage.get(s.key);
+        if (st) st.stage = s;
+      }
       setChildren(this.title, 'Stage Values: ', app.name, ' ', h('span', { class: 'muted app-key' }, `(${app.key})`));
-      this.renderStageOptions();
       const first = this.current && stages.some((s) => s.key === this.current) ? this.current : stage;
       this.initError = undefined;
+      await this.renderStageOptions(first);
       this.renderBanner();
-      if (first) await this.showStage(first, true);
-      else this.setStatus('The server has no stages configured.');
+      if (first) {
+        // The host sent the first stage's settings with its answer: no second round trip.
+        if (view && view.stage === first) {
+          const st = this.stateFor(first);
+          this.applyView(st, view, []);
+          await this.showStage(first);
+          this.loadedStatus(st, view);
+        } else await this.showStage(first, true);
+      } else this.setStatus('The server has no stages configured.');
       if (this.tabs.selectedIndex === 1) await this.loadCoverage();
     } catch (e) {
-      // Keep every edit; show what to do (sign in, start the server, publish).
-      this.initError = `Cannot open the stage values: ${(e as Error).message}`;
+      // Keep every edit; offer what fixes it (sign in, check the server address, publish).
+      this.initError = toProblem('Cannot open the stage values: ', e);
       this.renderBanner();
       this.setStatus('');
     } finally {
@@ -157,8 +227,30 @@ export class StageValuesApp {
     }
   }
 
-  private renderStageOptions(): void {
-    setChildren(this.stageSelect, ...this.stages.map((s) => h('vscode-option', { value: s.key }, s.name)));
+  /**
+   * (Re)builds the stage dropdown with `selected` on the stage shown. vscode-single-select reads
+   * its options when their slot changes, after this returns: without `selected` it would fall
+   * back to the first option and display it while the table showed another stage.
+   */
+  private async renderStageOptions(selected: string | null): Promise<void> {
+    const existing = [...this.stageSelect.querySelectorAll('vscode-option')].map((o) => `${o.getAttribute('value')}\u0000${o.textContent}`);
+    const wanted = this.stages.map((s) => `${s.key}\u0000${s.name}`);
+    if (existing.join('\u0001') !== wanted.join('\u0001')) {
+      setChildren(this.stageSelect, ...this.stages.map((s) => h('vscode-option', { value: s.key, selected: s.key === selected }, s.name)));
+    }
+    await this.syncSelect(selected);
+  }
+
+  /** Makes the dropdown display `key` (its value and its visible label). */
+  private async syncSelect(key: string | null): Promise<void> {
+    for (const o of this.stageSelect.querySelectorAll('vscode-option')) {
+      const on = o.getAttribute('value') === key;
+      (o as HTMLElement & { selected: boolean }).selected = on;
+      if (on) o.setAttribute('selected', '');
+      else o.removeAttribute('selected');
+    }
+    await this.stageSelect.updateComplete;
+    if (key !== null && this.stageSelect.value !== key) this.stageSelect.value = key;
   }
 
   private stateFor(key: string): StageState {
@@ -175,7 +267,9 @@ export class StageValuesApp {
           info.delete(name);
           this.updateToolbar();
         },
+        stickyHeight: () => this.sticky.getBoundingClientRect().height,
       });
+      editor.onFilterReset = () => this.setFilter(NO_FILTER, false);
       st = { stage, drafts, editor, info, busy: false };
       this.perStage.set(key, st);
     }
@@ -186,18 +280,23 @@ export class StageValuesApp {
     return this.current ? this.perStage.get(this.current) : undefined;
   }
 
-  private async showStage(key: string, force = false): Promise<void> {
+  private async showStage(key: string, load = false): Promise<void> {
+    const previous = this.currentState();
     const changed = key !== this.current;
     this.current = key;
     const st = this.stateFor(key);
-    if (this.stageSelect.value !== key) {
-      await this.stageSelect.updateComplete;
-      this.stageSelect.value = key;
+    await this.syncSelect(key);
+    if (changed) {
+      previous?.editor.setAttached(false);
+      setChildren(this.editorHost, st.editor.element);
+      st.editor.setFilter(this.filter);
+      st.editor.setAttached(this.tabs.selectedIndex === 0);
+      this.revision.textContent = st.view ? `revision ${st.view.revision}` : '';
+      this.renderFilterBar();
     }
-    if (changed) setChildren(this.editorHost, st.editor.element);
     this.renderBanner();
     this.updateToolbar();
-    if (!st.view || force) await this.loadStage(key);
+    if (load || (!st.view && !st.busy)) await this.loadStage(key);
   }
 
   private async loadStage(key: string): Promise<void> {
@@ -212,14 +311,18 @@ export class StageValuesApp {
     try {
       const view = await this.host.request('stage/load', { stage: key });
       this.applyView(st, view, []);
-      if (key === this.current) this.setStatus(`${st.stage.name}: ${plural(view.settings.length, 'setting')}, revision ${view.revision}.`);
+      this.loadedStatus(st, view);
     } catch (e) {
-      this.showError(st, `Could not load ${st.stage.name}: ${(e as Error).message}`);
+      this.showError(st, toProblem(`Could not load ${st.stage.name}: `, e));
       if (key === this.current) this.setStatus('');
     } finally {
       st.busy = false;
       this.updateToolbar();
     }
+  }
+
+  private loadedStatus(st: StageState, view: StageView): void {
+    if (st === this.currentState()) this.setStatus(`${st.stage.name}: ${plural(view.settings.length, 'setting')}, revision ${view.revision}.`);
   }
 
   /** Shows a (re)loaded view; drops only edits that cannot apply any more and says so. */
@@ -230,7 +333,37 @@ export class StageValuesApp {
     if (dropped.length > 0) {
       st.notice = `Your edits to ${dropped.join(', ')} were dropped: the setting was removed or changed by a publish.`;
     }
-    if (st === this.currentState()) this.revision.textContent = `revision ${view.revision}`;
+    if (st === this.currentState()) {
+      this.revision.textContent = `revision ${view.revision}`;
+      this.renderFilterBar();
+    }
+  }
+
+  // ---- filter -------------------------------------------------------------------------------
+
+  private setFilter(f: RowFilter, apply = true): void {
+    this.filter = f;
+    if (this.filterInput.value !== f.text) this.filterInput.value = f.text;
+    if (apply) this.currentState()?.editor.setFilter(f);
+    this.renderFilterBar();
+  }
+
+  private renderFilterBar(): void {
+    for (const [key, b] of this.toggleBtns) b.setAttribute('aria-pressed', String(this.filter[key as keyof RowFilter] === true));
+    const st = this.currentState();
+    const c = st?.editor.counts();
+    toggle(this.toggleBtns.get('due')!, !c?.due);
+    this.filterCount.textContent = !c ? '' : c.shown === c.total ? plural(c.total, 'setting') : `${c.shown.toLocaleString('en-US')} of ${plural(c.total, 'setting')}`;
+  }
+
+  /** Opens a setting's row in a stage, ready to type (a coverage cell's action). */
+  private async openRow(stageKey: string, name: string): Promise<void> {
+    this.tabs.selectedIndex = 0;
+    await this.showStage(stageKey);
+    const st = this.stateFor(stageKey);
+    st.editor.setAttached(true);
+    st.editor.focusRow(name, { openSecret: true });
+    this.setStatus(`${name} in ${st.stage.name}.`);
   }
 
   // ---- editing ------------------------------------------------------------------------------
@@ -240,49 +373,52 @@ export class StageValuesApp {
     if (!st?.view || st.busy || st.drafts.size === 0) return;
     const invalid = st.drafts.invalidNames(st.view.settings);
     if (invalid.length > 0) {
-      this.showError(st, `Fix ${plural(invalid.length, 'invalid value')} before saving: ${invalid.join(', ')}.`);
+      this.showError(st, { message: `Fix ${plural(invalid.length, 'invalid value')} before saving: ${invalid.join(', ')}.` });
       st.editor.focusRow(invalid[0]!);
       return;
     }
     const changes = st.drafts.changes();
+    // The target is the state's own stage, the one the dropdown, the table and this line show.
+    const target = st.stage;
     st.busy = true;
     st.error = undefined;
     st.notice = undefined;
     this.renderBanner();
-    this.setStatus(`Saving ${plural(changes.length, 'change')} to ${st.stage.name}…`);
+    this.setStatus(`Saving ${plural(changes.length, 'change')} to ${target.name}…`);
     this.updateToolbar();
     try {
-      const result = await this.host.request('stage/save', { stage: st.stage.key, changes });
+      const result = await this.host.request('stage/save', { stage: target.key, changes });
       if (result.outcome === 'saved') {
         st.info.clear();
         st.drafts.discardAll(); // what was typed (secrets included) is gone from here on
+        st.editor.closeEditors();
         this.applyView(st, result.view, []);
-        this.setStatus(`Saved ${plural(changes.length, 'change')} to ${st.stage.name}.`);
+        this.setStatus(`Saved ${plural(changes.length, 'change')} to ${target.name}.`);
       } else if (result.outcome === 'conflict') {
         st.info.clear();
         for (const name of result.conflicts) st.info.set(name, { conflict: true });
+        st.editor.closeEditors(result.conflicts);
         this.applyView(st, result.view, result.conflicts);
         const kept = st.drafts.size;
-        this.showError(
-          st,
-          `Nothing was saved: ${result.message} ${result.conflicts.join(', ')} ${result.conflicts.length === 1 ? 'was' : 'were'} reloaded with their new values` +
+        this.showError(st, {
+          message:
+            `Nothing was saved: ${result.message} ${result.conflicts.join(', ')} ${result.conflicts.length === 1 ? 'was' : 'were'} reloaded with their new values` +
             (kept > 0 ? `; your ${plural(kept, 'other edit')} ${kept === 1 ? 'is' : 'are'} kept — review and save again.` : '.'),
-        );
+        });
         this.setStatus('');
       } else {
         st.info.clear();
         for (const e of result.errors) st.info.set(e.name, { serverError: e.detail });
         st.editor.refresh();
-        this.showError(st, `Nothing was saved: ${result.message}`);
+        this.showError(st, { message: `Nothing was saved: ${result.message}` });
         this.setStatus('');
         const first = result.errors[0];
         if (first) st.editor.focusRow(first.name);
       }
     } catch (e) {
       // Server down, refused, not signed in, no answer: every edit stays as typed.
-      const err = e as HostError;
-      const hint = err instanceof HostError && err.code === 'not-signed-in' ? '' : ' Your edits are kept; try again.';
-      this.showError(st, `Not saved: ${err.message}${hint}`);
+      const p = toProblem('Not saved: ', e);
+      this.showError(st, { ...p, message: p.code === 'not-signed-in' ? p.message : `${p.message} Your edits are kept; try again.` });
       this.setStatus('');
     } finally {
       st.busy = false;
@@ -296,6 +432,7 @@ export class StageValuesApp {
     const n = st.drafts.size;
     st.drafts.discardAll();
     st.info.clear();
+    st.editor.closeEditors();
     st.editor.refresh();
     st.error = undefined;
     this.renderBanner();
@@ -323,27 +460,48 @@ export class StageValuesApp {
     }
   }
 
-  private showError(st: StageState, message: string): void {
-    st.error = message;
+  private showError(st: StageState, problem: Problem): void {
+    st.error = problem;
     if (st === this.currentState()) this.renderBanner();
   }
 
   private renderBanner(): void {
     const st = this.currentState();
-    const message = this.initError ?? st?.error;
-    toggle(this.error, !message && !st?.notice);
+    const problem = this.initError ?? st?.error;
+    toggle(this.error, !problem && !st?.notice);
+    const fix = problem && fixFor(problem);
     setChildren(
       this.error,
-      message ? h('div', {}, icon('error'), ' ', message) : null,
+      problem ? h('div', {}, icon('error'), ' ', problem.message) : null,
       st?.notice ? h('div', { class: 'notice' }, icon('info'), ' ', st.notice) : null,
-      this.initError ? this.retryButton() : null,
+      problem ? h('div', { class: 'banner-actions' }, fix ? this.commandButton(fix) : null, this.initError ? this.retryButton() : this.reloadButton()) : null,
     );
-    if (st?.view) this.revision.textContent = `revision ${st.view.revision}`;
+  }
+
+  private commandButton(fix: { command: RunnableCommand; label: string; icon: string }): VscodeButton {
+    const b = h('vscode-button', { icon: fix.icon, 'data-action': 'command', 'data-command': fix.command }, fix.label);
+    this.onClick(b, () => {
+      void this.host.request('command/run', { command: fix.command }).then(
+        (r) => {
+          if (!r.ran) this.setStatus(`Run "${fix.label}" from the Command Palette (ODC).`);
+        },
+        (e: unknown) => this.setStatus(`Could not run ${fix.label}: ${(e as Error).message}`),
+      );
+    });
+    return b;
   }
 
   private retryButton(): VscodeButton {
     const b = h('vscode-button', { secondary: true, icon: 'refresh', 'data-action': 'retry' }, 'Retry');
     this.onClick(b, () => void this.init());
+    return b;
+  }
+
+  private reloadButton(): VscodeButton | null {
+    const st = this.currentState();
+    if (!st || st.view) return null; // a failed save: the Save button is the retry
+    const b = h('vscode-button', { secondary: true, icon: 'refresh', 'data-action': 'retry' }, 'Retry');
+    this.onClick(b, () => this.current && void this.loadStage(this.current));
     return b;
   }
 
@@ -356,7 +514,7 @@ export class StageValuesApp {
     this.coverageRefresh.disabled = true;
     try {
       const view = await this.host.request('coverage/load', {});
-      renderCoverage(this.coverageBody, view);
+      renderCoverage(this.coverageBody, view, (stage, name) => void this.openRow(stage, name));
     } catch (e) {
       setChildren(this.coverageError, icon('error'), ` Could not load the coverage: ${(e as Error).message}`);
       toggle(this.coverageError, false);

@@ -10,13 +10,18 @@ const LABELS: Record<CoverageStatus, { text: string; icon: string; title: string
   unset: { text: 'Unset', icon: 'dash', title: 'No value and no default: reads as null' },
 };
 
-function cell(status: CoverageStatus | undefined): HTMLElement {
+export type OpenRow = (stage: string, name: string) => void;
+
+/** A cell: the status in words and an icon; a button that opens the setting in that stage (Set ready for a secret). */
+function cell(status: CoverageStatus | undefined, name: string, stage: { key: string; name: string }, open: OpenRow): HTMLElement {
   if (!status) return h('td', { class: 'cov unavailable', 'data-status': 'unavailable' }, h('span', { class: 'muted' }, 'n/a'));
   const l = LABELS[status];
-  return h('td', { class: `cov ${status}`, 'data-status': status, title: l.title }, icon(l.icon), ` ${l.text}`);
+  const b = h('button', { type: 'button', class: `cov-open cov ${status}`, title: `${l.title}. Open ${name} in ${stage.name}.`, 'aria-label': `${name} in ${stage.name}: ${l.text}. Open it.` }, icon(l.icon), ` ${l.text}`);
+  b.addEventListener('click', () => open(stage.key, name));
+  return h('td', { class: `cov ${status}`, 'data-status': status }, b);
 }
 
-export function renderCoverage(target: HTMLElement, view: CoverageView): void {
+export function renderCoverage(target: HTMLElement, view: CoverageView, open: OpenRow): void {
   const missingPerStage = new Map(view.stages.map((s) => [s.key, view.settings.filter((x) => x.status[s.key] === 'missing').length]));
   const head = h(
     'tr',
@@ -44,7 +49,7 @@ export function renderCoverage(target: HTMLElement, view: CoverageView): void {
         s.isSecret ? h('span', { class: 'badge secret-badge' }, icon('lock'), 'Secret') : null,
         h('span', { class: 'muted type-hint' }, ` ${s.type}`),
       ),
-      ...view.stages.map((st) => cell(st.error ? undefined : s.status[st.key])),
+      ...view.stages.map((st) => cell(st.error ? undefined : s.status[st.key], s.name, st, open)),
     ),
   );
   const legend = h(

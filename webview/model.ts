@@ -62,6 +62,7 @@ export class StageDrafts {
   }
 
   invalidNames(settings: readonly StageSetting[]): string[] {
+    if (this.edits.size === 0) return [];
     return settings.filter((s) => this.problem(s) !== undefined).map((s) => s.name);
   }
 

@@ -19,3 +19,39 @@ export function checkServerUrl(text: string, allowInsecureHttp: boolean): Server
   }
   return { ok: true, url: url.origin + url.pathname.replace(/\/+$/, '') };
 }
+
+/** Which settings layer a server URL comes from: a URL a repository ships is the one to be wary of. */
+export type ServerUrlOrigin = 'workspace-folder' | 'workspace' | 'user' | 'default';
+
+export interface InspectedSetting {
+  defaultValue?: string;
+  globalValue?: string;
+  workspaceValue?: string;
+  workspaceFolderValue?: string;
+}
+
+/** The layer that wins (VS Code's order: folder, workspace, user, default). */
+export function serverUrlOrigin(inspected: InspectedSetting | undefined): ServerUrlOrigin {
+  if (inspected?.workspaceFolderValue) return 'workspace-folder';
+  if (inspected?.workspaceValue) return 'workspace';
+  if (inspected?.globalValue) return 'user';
+  return 'default';
+}
+
+export function isFromWorkspace(origin: ServerUrlOrigin): boolean {
+  return origin === 'workspace' || origin === 'workspace-folder';
+}
+
+/** Shown next to the URL wherever a token is about to be sent to it. */
+export function describeOrigin(origin: ServerUrlOrigin): string {
+  switch (origin) {
+    case 'workspace-folder':
+      return "from this folder's settings";
+    case 'workspace':
+      return "from this workspace's settings";
+    case 'user':
+      return 'from your user settings';
+    case 'default':
+      return 'the default';
+  }
+}

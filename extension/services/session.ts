@@ -1,9 +1,10 @@
-// The portal connection: server URL from settings, token from SecretStorage. Commands and
-// panels ask it for a client; it never stores the token anywhere else.
+// The portal connection: server URL from settings, token from the "ODC Portal" authentication
+// provider (extension/auth), asked for through vscode.authentication.getSession like any
+// extension would. Commands and panels ask it for a client; it never stores the token itself.
 import * as vscode from 'vscode';
+import { AUTH_PROVIDER_ID, type PortalAuthProvider } from '../auth/portalAuthProvider';
 import type { PortalClient } from './portalClient';
 import { checkServerUrl } from './serverUrl';
-import type { TokenStore } from './tokenStore';
 
 export const CONFIG_SECTION = 'odcSettings';
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4650';
@@ -16,10 +17,12 @@ export class NotSignedInError extends Error {
 }
 
 export class PortalSession {
-  constructor(private readonly tokens: TokenStore) {}
+  private readonly requested = new Set<string>();
 
-  get onDidChange(): vscode.Event<void> {
-    return this.tokens.onDidChange;
+  constructor(private readonly provider: PortalAuthProvider) {}
+
+  get onDidChange(): vscode.Event<unknown> {
+    return this.provider.onDidChangeSessions;
   }
 
   /** The configured server URL, checked (plain http only to loopback unless allowed). */
@@ -31,24 +34,35 @@ export class PortalSession {
     return checked.url;
   }
 
-  async isSignedIn(): Promise<boolean> {
-    return (await this.tokens.get(this.serverUrl())) !== undefined;
+  /** This portal's session, if the user signed in and let this extension use it (no prompt). */
+  async session(serverUrl = this.serverUrl()): Promise<vscode.AuthenticationSession | undefined> {
+    return vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { silent: true });
   }
 
-  /** A client with the stored token; throws NotSignedInError when there is none. */
+  async isSignedIn(): Promise<boolean> {
+    const serverUrl = this.serverUrl();
+    const signedIn = (await this.session(serverUrl)) !== undefined;
+    // Not signed in: put "Sign in with ODC Portal" in the Accounts menu, once per URL (trusted only).
+    if (!signedIn && vscode.workspace.isTrusted && !this.requested.has(serverUrl)) {
+      this.requested.add(serverUrl);
+      vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { createIfNone: false }).then(
+        () => this.requested.delete(serverUrl),
+        () => this.requested.delete(serverUrl),
+      );
+    }
+    return signedIn;
+  }
+
+  /** A client with the session's token; throws NotSignedInError when there is none. */
   async client(): Promise<PortalClient> {
     const serverUrl = this.serverUrl();
-    const token = await this.tokens.get(serverUrl);
-    if (!token) throw new NotSignedInError(serverUrl);
-    return newPortalClient({ serverUrl, token });
+    const session = await this.session(serverUrl);
+    if (!session) throw new NotSignedInError(serverUrl);
+    return newPortalClient({ serverUrl, token: session.accessToken });
   }
 
-  async signIn(serverUrl: string, token: string): Promise<void> {
-    await this.tokens.set(serverUrl, token);
-  }
-
-  async signOut(): Promise<void> {
-    await this.tokens.delete(this.serverUrl());
+  async signOut(serverUrl = this.serverUrl()): Promise<void> {
+    await this.provider.signOut(serverUrl);
   }
 }
 

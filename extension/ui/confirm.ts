@@ -4,7 +4,7 @@
 // inside the extension host. The real modal is covered by the workbench UI tests.
 import * as vscode from 'vscode';
 
-export type ConfirmKind = 'mark-secret' | 'unmark-secret' | 'delete-setting' | 'publish-deletions' | 'change-type';
+export type ConfirmKind = 'mark-secret' | 'unmark-secret' | 'delete-setting' | 'publish-deletions' | 'change-type' | 'set-development-value' | 'import-dotenv';
 
 export interface ConfirmRequest {
   kind: ConfirmKind;

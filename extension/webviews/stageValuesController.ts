@@ -6,6 +6,8 @@ import type { StageSettingsResponse } from '../../common/api';
 import {
   parseWebviewMessage,
   PROTOCOL_VERSION,
+  RUNNABLE_COMMANDS,
+  type RunnableCommand,
   type CoverageStatus,
   type CoverageView,
   type HostNotifications,
@@ -33,7 +35,26 @@ export interface StageValuesControllerOptions {
   /** Never receives a value: method names, outcomes and error messages only. */
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   onDirtyChange?: (count: number) => void;
+  /**
+   * Runs a VS Code command (vscode.commands.executeCommand) for a banner's action. Only the ids
+   * in RUN_COMMANDS below ever reach it, with the arguments chosen there. Without it, the
+   * webview's `command/run` answers `{ ran: false }`.
+   */
+  executeCommand?: (command: string, ...args: unknown[]) => PromiseLike<unknown>;
 }
+
+/**
+ * The host's allow-list for `command/run`: each runnable id and the arguments the host passes
+ * (the webview cannot pass any). Checked again here although the protocol's schema already
+ * limits the id, so a wider schema could not widen what runs.
+ */
+export const RUN_COMMANDS: Readonly<Record<RunnableCommand, readonly unknown[]>> = {
+  'odcSettings.signIn': [],
+  'odcSettings.publishApp': [],
+  'odcSettings.showLog': [],
+  // Opens the Settings editor on this extension's server address only.
+  'workbench.action.openSettings': ['odcSettings.serverUrl'],
+};
 
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
 
@@ -82,8 +103,21 @@ function toStageView(res: StageSettingsResponse): StageView {
       version: s.version,
       updatedAt: s.updatedAt,
       updatedBy: s.updatedBy,
+      ...dueFlag(s),
     })),
   };
+}
+
+/** The portal's "due for rotation" flag when its answer has one (a newer portal), else nothing. */
+function dueFlag(s: object): { dueForRotation?: boolean } {
+  const due = (s as { dueForRotation?: unknown }).dueForRotation;
+  return typeof due === 'boolean' ? { dueForRotation: due } : {};
+}
+
+/** A stage the token may not read: the portal answers 403 (out of scope) for it. */
+function isForbidden(err: unknown): boolean {
+  const e = err as PortalFailure | undefined;
+  return e?.name === 'PortalError' && e.status === 403;
 }
 
 function coverageStatus(s: StageSettingsResponse['settings'][number]): CoverageStatus {
@@ -106,7 +140,14 @@ export function toProtocolError(err: unknown): ProtocolError {
   if (e.name === 'NotSignedInError') return { code: 'not-signed-in', message: e.message ?? 'Not signed in. Run "ODC: Sign In".' };
   if (e.name === 'PortalError') {
     const code = e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'invalid-response' ? e.kind : 'http';
-    return { code, message: e.message ?? 'The portal refused the request.', ...(e.status !== undefined ? { status: e.status } : {}) };
+    let message = e.message ?? 'The portal refused the request.';
+    if (code === 'unreachable') {
+      // Said for the people who set values, not for whoever runs the server (no "npm start").
+      const where = /\bat (\S+)/.exec(message)?.[1];
+      const why = /\(([A-Z_]+|network error)\)/.exec(message)?.[1];
+      message = `Cannot reach the portal${where ? ` at ${where}` : ''}${why ? ` (${why})` : ''}. It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.`;
+    }
+    return { code, message, ...(e.status !== undefined ? { status: e.status } : {}) };
   }
   if (e.name === 'SecretLeakError') return { code: 'internal', message: e.message ?? 'internal error' };
   return { code: 'internal', message: `Unexpected error in the extension: ${e.message ?? String(err)}` };
@@ -125,9 +166,21 @@ export class StageValuesController {
     this.handlers = {
       'panel/init': async () => {
         const client = await opts.client();
-        const [app, stages] = await Promise.all([client.app(appKey), client.stages()]);
-        const initial = opts.initialStage && stages.stages.some((s) => s.key === opts.initialStage) ? opts.initialStage : (stages.stages[0]?.key ?? null);
-        return { app: { key: app.key, name: app.name }, stages: stages.stages, stage: initial };
+        const [app, { stages }] = await Promise.all([client.app(appKey), client.stages()]);
+        // Which stages may this token read? Ask each (in parallel); a 403 means out of scope, and
+        // that stage is not listed. The first readable stage's answer goes with this reply.
+        const answers = await Promise.all(
+          stages.map((s) => client.stageSettings(appKey, s.key).then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }))),
+        );
+        const readable = stages.filter((_, i) => { const a = answers[i]!; return a.ok || !isForbidden(a.err); });
+        if (stages.length > 0 && readable.length === 0) {
+          throw Object.assign(new Error(`Your token may not read any stage of ${app.name}. Sign in with a token whose scope includes this app's stages.`), { name: 'PortalError', kind: 'http', status: 403 });
+        }
+        const first = readable.find((s) => s.key === opts.initialStage) ?? readable[0];
+        if (!first) return { app: { key: app.key, name: app.name }, stages: [], stage: null, view: null };
+        const answer = answers[stages.indexOf(first)]!;
+        if (!answer.ok) throw answer.err;
+        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r) };
       },
       'stage/load': async ({ stage }) => toStageView(await (await opts.client()).stageSettings(appKey, stage)),
       'stage/save': async ({ stage, changes }) => {
@@ -172,6 +225,12 @@ export class StageValuesController {
           }),
         };
         return view;
+      },
+      'command/run': async ({ command }) => {
+        if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
+        if (!opts.executeCommand) return { ran: false };
+        await opts.executeCommand(command, ...RUN_COMMANDS[command]);
+        return { ran: true };
       },
     } satisfies Handlers;
   }

@@ -2,9 +2,11 @@
 // for a runtime token, for exactly its one app and stage. The route below is the reference;
 // app.ts also answers the plain GET of the hot path from the same reader before Express.
 import { Router } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Role, RuntimeSettingsResponse } from '../../common/api';
 import { allowRoles } from '../auth';
-import type { RuntimeSettings, Store, TokenRecord } from '../store/store';
+import type { TokenRecord } from '../services/tokens';
+import type { RuntimeSettings, ValuesService } from '../services/values';
 
 export const RUNTIME_PATH = '/runtime/settings';
 export const RUNTIME_ROLES: readonly Role[] = ['runtime'];
@@ -18,15 +20,15 @@ export interface RuntimeAnswer {
 }
 
 /** The run-time answer for a runtime token, shared by the route and the fast path. */
-export function runtimeReader(store: Store): (token: TokenRecord, ifNoneMatch: string | undefined) => RuntimeAnswer {
+export function runtimeReader(values: ValuesService): (token: TokenRecord, ifNoneMatch: string | undefined) => Promise<RuntimeAnswer> {
   // The serialized answer, per memoized store answer (same app, stage, values): built once, and
   // collectable as soon as the store drops that answer after a write.
   const bodies = new WeakMap<RuntimeSettings, Buffer>();
-  return (token, ifNoneMatch) => {
+  return async (token, ifNoneMatch) => {
     // Creation guarantees exactly one app and one stage for a runtime token.
     const app = (token.apps as string[])[0]!;
     const stage = (token.stages as string[])[0]!;
-    const current = store.runtimeSettings(app, stage);
+    const current = await values.runtimeSettings(app, stage);
     const { revision, settings, etag } = current;
     const notModified =
       ifNoneMatch !== undefined &&
@@ -44,17 +46,28 @@ export function runtimeReader(store: Store): (token: TokenRecord, ifNoneMatch: s
   };
 }
 
+/**
+ * Writes the run-time answer: the one definition of its status, headers and body, used by the
+ * route and by the fast path alike (so the two cannot drift). The prelude set the security
+ * headers already. 304 when If-None-Match names the current ETag; Express's own freshness
+ * rules are not involved (there is no Last-Modified to compare).
+ */
+export function sendRuntimeAnswer(res: ServerResponse, answer: RuntimeAnswer): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('ETag', answer.etag);
+  if (answer.notModified) {
+    res.writeHead(304).end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(answer.bytes.length));
+  res.writeHead(200).end(answer.bytes);
+}
+
 export function runtimeRouter(read: ReturnType<typeof runtimeReader>): Router {
   const r = Router();
-  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), (req, res) => {
-    const { etag, notModified, bytes } = read(req.token!, req.headers['if-none-match']);
-    res.set('Cache-Control', 'no-store');
-    res.set('ETag', etag);
-    if (notModified) {
-      res.status(304).end();
-      return;
-    }
-    res.type('json').send(bytes);
+  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), async (req, res) => {
+    sendRuntimeAnswer(res, await read(req.token!, req.headers['if-none-match']));
   });
   return r;
 }

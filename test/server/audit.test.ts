@@ -2,12 +2,11 @@
 // never a value or a token; failed sign-ins aggregated; the chain detects deleted, edited
 // and reordered records (HTTP and `odc-portal audit verify`); and a change whose audit
 // record cannot be written does not happen.
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { apiFrom, assertProblem, containsCanary, newCanary, removeDir, runCliAsync, startPortal, tempDir, type ApiResponse, type Portal } from '../support/portal';
+import { apiFrom, assertProblem, containsCanary, newCanary, removeDir, runCliAsync, startPortal, STORE, tempDir, type ApiResponse, type Portal } from '../support/portal';
+import { copyStore, withStoreDb, type StoreDb } from '../support/store';
 
 interface AuditEvent {
   id: number;
@@ -298,8 +297,9 @@ describe('audit', () => {
       assert.equal(statuses.filter((s) => s === 401).length, 20, 'the limiter lets 20 through, then 429');
       return { status: 0, headers: new Headers(), text: '', body: undefined };
     });
-    assert.ok(added.length >= 1 && added.length <= 2, `50 failures gave ${added.length} records`);
-    assert.equal(added[0]!.tokenId, null);
+    // One aggregated record per window, written when the window ends (test/server/hardening-limiter.test.ts).
+    assert.ok(added.length <= 1, `50 failures gave ${added.length} records`);
+    if (added[0]) assert.equal(added[0].tokenId, null);
     assertClean(added, 'failed sign-ins');
   });
 
@@ -397,17 +397,15 @@ describe('audit', () => {
       ids = { denied: all.find((e) => e.outcome === 'denied')!.id, middle: Math.floor(count / 2) };
       dataDir = portal.dataDir;
       await portal.stop();
+      // Stopping writes the limiter's last window record (failed sign-ins): count what is stored.
+      count = await withStoreDb(dataDir, async (db) => Number((await db.all<{ n: number }>('SELECT count(*) AS n FROM audit'))[0]!.n), { readonly: true });
     });
 
-    /** A fresh copy of the stopped store, changed by `edit` through SQLite directly. */
-    function copy(label: string, edit?: (db: Database.Database) => void): string {
+    /** A fresh copy of the stopped store, changed by `edit` through the database directly. */
+    async function copy(label: string, edit?: (db: StoreDb) => Promise<unknown>): Promise<string> {
       const dir = path.join(work, `copy-${label}`);
-      fs.cpSync(dataDir, dir, { recursive: true });
-      if (edit) {
-        const db = new Database(path.join(dir, 'portal.db'));
-        edit(db);
-        db.close();
-      }
+      await copyStore(dataDir, dir);
+      if (edit) await withStoreDb(dir, edit);
       return dir;
     }
 
@@ -423,43 +421,41 @@ describe('audit', () => {
     }
 
     test('an untouched store verifies ok (HTTP and CLI)', async () => {
-      const dir = copy('untouched');
+      const dir = await copy('untouched');
       assert.deepEqual(await verifyOverHttp(dir), { ok: true, events: count });
       const cli = await runCliAsync(['audit', 'verify', '--data-dir', dir]);
       assert.equal(cli.code, 0, cli.stderr);
       assert.match(cli.stdout, new RegExp(`ok: ${count} events`));
     });
 
-    const scenarios: Array<{ label: string; edit: (db: Database.Database, ids: { denied: number; middle: number }) => void; firstBad: (ids: { denied: number; middle: number }) => number }> = [
+    const scenarios: Array<{ label: string; edit: (db: StoreDb, ids: { denied: number; middle: number }) => Promise<unknown>; firstBad: (ids: { denied: number; middle: number }) => number }> = [
       {
         label: 'a deleted middle record',
-        edit: (db, { middle }) => db.prepare('DELETE FROM audit WHERE id = ?').run(middle),
+        edit: (db, { middle }) => db.run('DELETE FROM audit WHERE id = ?', middle),
         // The record after the gap no longer follows its predecessor.
         firstBad: ({ middle }) => middle + 1,
       },
       {
         label: 'the newest records cut off (truncated)',
-        edit: (db) => db.prepare('DELETE FROM audit WHERE id > ?').run(count - 2),
+        edit: (db) => db.run('DELETE FROM audit WHERE id > ?', count - 2),
         // The chain itself is intact up to there; the signed head says more should follow.
         firstBad: () => count - 1,
       },
       {
         label: 'an edited outcome (denied -> ok)',
-        edit: (db, { denied }) => db.prepare("UPDATE audit SET outcome = 'ok' WHERE id = ?").run(denied),
+        edit: (db, { denied }) => db.run("UPDATE audit SET outcome = 'ok' WHERE id = ?", denied),
         firstBad: ({ denied }) => denied,
       },
       {
         label: 'two records swapped (reordered)',
-        edit: (db, { middle }) => {
-          const cols = (db.prepare('PRAGMA table_info(audit)').all() as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== 'id');
-          const get = db.prepare(`SELECT ${cols.join(', ')} FROM audit WHERE id = ?`);
-          const a = get.get(middle) as Record<string, unknown>;
-          const b = get.get(middle + 1) as Record<string, unknown>;
-          const set = db.prepare(`UPDATE audit SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
-          db.transaction(() => {
-            set.run({ ...b, id: middle });
-            set.run({ ...a, id: middle + 1 });
-          })();
+        edit: async (db, { middle }) => {
+          const cols = (await db.columns('audit')).filter((c) => c !== 'id');
+          const get = async (id: number) => (await db.all(`SELECT ${cols.join(', ')} FROM audit WHERE id = ?`, id))[0]!;
+          const a = await get(middle);
+          const b = await get(middle + 1);
+          const set = `UPDATE audit SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+          await db.run(set, ...cols.map((c) => b[c]), middle);
+          await db.run(set, ...cols.map((c) => a[c]), middle + 1);
         },
         firstBad: ({ middle }) => middle,
       },
@@ -467,7 +463,7 @@ describe('audit', () => {
 
     for (const s of scenarios) {
       test(`${s.label} is reported with the first bad event id (HTTP and CLI exit 1)`, async () => {
-        const dir = copy(s.label.replace(/\W+/g, '-'), (db) => s.edit(db, ids));
+        const dir = await copy(s.label.replace(/\W+/g, '-'), (db) => s.edit(db, ids));
         const want = s.firstBad(ids);
         const http = await verifyOverHttp(dir);
         assert.equal(http.ok, false, JSON.stringify(http));
@@ -480,10 +476,11 @@ describe('audit', () => {
     }
 
     test('an edit of any column of a record, or deleting the first record, is detected (CLI exit 1)', async () => {
-      const probe = new Database(path.join(dataDir, 'portal.db'), { readonly: true });
-      const columns = (probe.prepare('PRAGMA table_info(audit)').all() as Array<{ name: string }>).map((c) => c.name);
-      const row = probe.prepare('SELECT * FROM audit WHERE id = ?').get(ids.middle) as Record<string, string | number | null>;
-      probe.close();
+      const { columns, row } = await withStoreDb(
+        dataDir,
+        async (db) => ({ columns: await db.columns('audit'), row: (await db.all<Record<string, string | number | null>>('SELECT * FROM audit WHERE id = ?', ids.middle))[0]! }),
+        { readonly: true },
+      );
       assert.equal(columns.length, 14, `the audit table's columns changed (${columns.join(', ')}): extend this list`);
       // A value that differs from the stored one for each column (null or not), of the column's type.
       const tampered: Record<string, string | number> = {
@@ -502,17 +499,18 @@ describe('audit', () => {
         mac: 'f'.repeat(64),
       };
       assert.deepEqual(Object.keys(tampered).sort(), columns.filter((c) => c !== 'id').sort(), 'every column but id is edited');
-      const edits: Array<{ label: string; firstBad: number; edit: (db: Database.Database) => void }> = [
+      const edits: Array<{ label: string; firstBad: number; edit: (db: StoreDb) => Promise<unknown> }> = [
         ...Object.entries(tampered).map(([column, value]) => ({
           label: `editing ${column}`,
           firstBad: ids.middle,
-          edit: (db: Database.Database) => db.prepare(`UPDATE audit SET ${column} = ? WHERE id = ?`).run(value, ids.middle),
+          edit: (db: StoreDb) => db.run(`UPDATE audit SET ${column} = ? WHERE id = ?`, value, ids.middle),
         })),
         // A renumbered record leaves a gap where it was.
-        { label: 'editing id', firstBad: ids.middle + 1, edit: (db) => db.prepare('UPDATE audit SET id = ? WHERE id = ?').run(count + 100, ids.middle) },
-        { label: 'deleting the first record', firstBad: 2, edit: (db) => db.prepare('DELETE FROM audit WHERE id = 1').run() },
+        { label: 'editing id', firstBad: ids.middle + 1, edit: (db) => db.run('UPDATE audit SET id = ? WHERE id = ?', count + 100, ids.middle) },
+        { label: 'deleting the first record', firstBad: 2, edit: (db) => db.run('DELETE FROM audit WHERE id = 1') },
       ];
-      const dirs = edits.map((e) => copy(e.label.replace(/\W+/g, '-'), e.edit));
+      const dirs: string[] = [];
+      for (const e of edits) dirs.push(await copy(e.label.replace(/\W+/g, '-'), e.edit));
       const results = await Promise.all(dirs.map((dir) => runCliAsync(['audit', 'verify', '--data-dir', dir])));
       for (const [i, e] of edits.entries()) {
         const cli = results[i]!;
@@ -521,8 +519,11 @@ describe('audit', () => {
       }
     });
 
-    test('a key rotation is recorded without an app or a stage, and the chain still verifies', async () => {
-      const dir = copy('rotated');
+    test(
+      'a key rotation is recorded without an app or a stage, and the chain still verifies',
+      { skip: STORE === 'postgres' && 'rotate-key under PostgreSQL takes its new key from the environment; the record itself is the same as on SQLite' },
+      async () => {
+      const dir = await copy('rotated');
       const rotated = await runCliAsync(['rotate-key', '--data-dir', dir]);
       assert.equal(rotated.code, 0, rotated.stderr);
       const p = await startPortal({ dataDir: dir, adminToken: portal.adminToken });
@@ -538,10 +539,11 @@ describe('audit', () => {
       } finally {
         await p.stop();
       }
-    });
+      },
+    );
 
     test('a change whose audit record cannot be written does not happen (forced write failure)', async () => {
-      const dir = copy('no-audit', (db) => db.exec("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'forced'); END"));
+      const dir = await copy('no-audit', (db) => db.failInserts('audit'));
       const p = await startPortal({ dataDir: dir, adminToken: portal.adminToken });
       const secret = newCanary();
       try {
@@ -581,12 +583,8 @@ describe('audit', () => {
       } finally {
         await p.stop();
       }
-      const db = new Database(path.join(dir, 'portal.db'), { readonly: true });
-      try {
-        assert.equal((db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n, count, 'no record was added');
-      } finally {
-        db.close();
-      }
+      const n = (await withStoreDb(dir, (db) => db.all<{ n: number | string }>('SELECT count(*) AS n FROM audit'), { readonly: true }))[0]!.n;
+      assert.equal(Number(n), count, 'no record was added');
     });
   });
 });

@@ -13,18 +13,19 @@ import { cliEnv, ensureServerBuilt, removeDir, ROOT, startPortal, tempDir, type 
 const BIN = path.join(ROOT, 'bin/odc-portal.js');
 
 /** Options of each command and the environment variable each one reads (none: undefined). */
-const STORE_OPTIONS = { 'data-dir': 'PORTAL_DATA_DIR', stages: 'PORTAL_STAGES', 'log-format': 'PORTAL_LOG_FORMAT', help: undefined };
+const STORE_OPTIONS = { 'data-dir': 'PORTAL_DATA_DIR', 'database-url': 'PORTAL_DATABASE_URL', stages: 'PORTAL_STAGES', 'log-format': 'PORTAL_LOG_FORMAT', help: undefined };
 const OPTIONS: Record<string, Record<string, string | undefined>> = {
-  serve: { host: 'PORTAL_HOST', port: 'PORTAL_PORT', ...STORE_OPTIONS },
+  serve: { host: 'PORTAL_HOST', port: 'PORTAL_PORT', 'trust-proxy': 'PORTAL_TRUST_PROXY', ...STORE_OPTIONS },
   'token create': { name: undefined, role: undefined, app: undefined, stage: undefined, ...STORE_OPTIONS },
   'token list': STORE_OPTIONS,
   'token revoke': STORE_OPTIONS,
   'rotate-key': STORE_OPTIONS,
   'audit verify': STORE_OPTIONS,
   run: { app: undefined, stage: undefined, server: 'ODC_PORTAL_URL', prefix: undefined, help: undefined },
+  'values import': { app: undefined, stage: undefined, prefix: undefined, server: 'ODC_SERVER', yes: undefined, help: undefined },
 };
 /** Settings read only from the environment, per command. */
-const KEY_ENV = ['PORTAL_MASTER_KEY', 'PORTAL_KEYCHAIN', 'PORTAL_LOG_LEVEL'];
+const KEY_ENV = ['PORTAL_MASTER_KEY', 'PORTAL_KEYCHAIN', 'PORTAL_LOG_LEVEL', 'PORTAL_DB_POOL_MAX', 'PORTAL_DB_CONNECT_TIMEOUT_MS', 'PORTAL_DB_QUERY_TIMEOUT_MS'];
 const ENV_ONLY: Record<string, string[]> = {
   serve: KEY_ENV,
   'token create': KEY_ENV,
@@ -33,6 +34,7 @@ const ENV_ONLY: Record<string, string[]> = {
   'rotate-key': [...KEY_ENV, 'PORTAL_NEW_MASTER_KEY'],
   'audit verify': KEY_ENV,
   run: ['ODC_RUNTIME_TOKEN'],
+  'values import': ['ODC_TOKEN'],
 };
 
 /** The `--option` lines of one command's block in a help text: option name -> the rest of the line. */
@@ -73,7 +75,7 @@ interface Served {
 function serve(args: string[], env: Record<string, string | undefined>, cwd: string): Served {
   ensureServerBuilt();
   // None of the settings under test comes from the test's own environment.
-  const clean = { PORTAL_DATA_DIR: undefined, PORTAL_HOST: undefined, PORTAL_PORT: undefined, PORTAL_STAGES: undefined, PORTAL_LOG_FORMAT: undefined };
+  const clean = { PORTAL_DATABASE_URL: undefined, PORTAL_DATA_DIR: undefined, PORTAL_HOST: undefined, PORTAL_PORT: undefined, PORTAL_STAGES: undefined, PORTAL_LOG_FORMAT: undefined };
   const proc = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: cliEnv({ ...clean, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -50,6 +50,10 @@ describe('Sign in and Publish App in the real workbench', { skip: uiSkip() }, ()
     await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
     await input.fill(portal.adminToken);
     await page.keyboard.press('Enter');
+    // The first time per portal, VS Code asks whether this extension may use the ODC Portal account.
+    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
+    await consent.waitFor({ timeout: 15_000 });
+    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
     await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
     await page.locator('.statusbar-item', { hasText: 'orders: not published' }).waitFor({ timeout: 15_000 });
 

@@ -106,6 +106,10 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
     await page.locator('.quick-input-widget', { hasText: 'Token for' }).waitFor();
     await input.fill(portal.adminToken);
     await page.keyboard.press('Enter');
+    // The first time per portal, VS Code asks whether this extension may use the ODC Portal account.
+    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
+    await consent.waitFor({ timeout: 15_000 });
+    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
     await harness.waitForNotification(page, 'Signed in to the portal');
 
     await harness.runCommandFromPalette(page, 'ODC: Open Stage Values');

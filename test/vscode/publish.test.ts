@@ -12,6 +12,7 @@ import { describeFailure } from '../../extension/publish/portalFailures';
 import { PortalClient } from '../../extension/services/portalClient';
 import type { OdcSettingsApi } from '../../extension/testApi';
 import type { ConfirmRequest } from '../../extension/ui/confirm';
+import { signInFromAccountsMenu } from './support/auth';
 import { startPortal, type TestPortal } from './support/portal';
 import { activateExtension, extensionRoot, fixture, readDefinitions, readDefinitionsText, resetDefinitions, waitFor, workspaceFolder } from './support/workspace';
 
@@ -54,6 +55,9 @@ suite('Sign in and Publish App against a real portal', () => {
     await resetDefinitions(api, fixture('orders/odc-app.json'));
     // Start signed out of this portal, whatever an earlier run left.
     await vscode.workspace.getConfiguration('odcSettings').update('serverUrl', portal.url, vscode.ConfigurationTarget.Global);
+    // Let this extension use this portal's account, as a user does once from the Accounts menu
+    // (the Sign In command's first-time consent dialog cannot be clicked in extension tests).
+    assert.equal((await signInFromAccountsMenu(api, portal.url, portal.adminToken)).error, undefined);
     await run('odcSettings.signOut');
   });
 

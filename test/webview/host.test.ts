@@ -2,9 +2,12 @@
 // protocol's zod schemas and `{ ok: false, error }` replies, the ready handshake, the mapping of
 // portal answers and failures, and the guarantee that nothing it posts carries a secret's value.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { AppResponse, StageSettingsResponse, StagesResponse, ValueChange } from '../../common/api';
-import type { HostToWebview } from '../../common/protocol';
+import { RUNNABLE_COMMANDS, type HostToWebview } from '../../common/protocol';
 import { SECRET_MASK } from '../../common/values';
 import { PortalError } from '../../extension/services/portalClient';
 import { assertNoSecretValues, SecretLeakError, StageValuesController, type StageValuesClient } from '../../extension/webviews/stageValuesController';
@@ -65,7 +68,7 @@ class FakeClient implements StageValuesClient {
   }
 }
 
-function setup(opts: { client?: () => Promise<StageValuesClient>; initialStage?: string } = {}) {
+function setup(opts: { client?: () => Promise<StageValuesClient>; initialStage?: string; executeCommand?: (id: string, ...args: unknown[]) => Promise<unknown> } = {}) {
   const client = new FakeClient();
   const posted: HostToWebview[] = [];
   const logs: string[] = [];
@@ -80,6 +83,7 @@ function setup(opts: { client?: () => Promise<StageValuesClient>; initialStage?:
     log: (level, line) => logs.push(`${level}: ${line}`),
     onDirtyChange: (n) => dirty.push(n),
     initialStage: opts.initialStage,
+    executeCommand: opts.executeCommand,
   });
   let id = 0;
   const request = async (method: string, params: unknown) => {
@@ -130,18 +134,82 @@ describe('Stage Values host (controller)', () => {
     assert.deepEqual(posted, [{ kind: 'notification', method: 'host/refresh', params: { reason: 'session' } }]);
   });
 
-  test('panel/init: the app and the stages; the initial stage if it exists', async () => {
+  test('panel/init: the app, the stages, the initial stage if it exists, and that stage\'s settings in the same answer', async () => {
     const { request } = setup({ initialStage: 'production' });
     const reply = await request('panel/init', {});
     assert.ok(reply.ok);
-    assert.deepEqual(reply.result, {
-      app: { key: 'orders', name: 'Orders' },
-      stages: [{ key: 'development', name: 'Development' }, { key: 'qa', name: 'QA' }, { key: 'production', name: 'Production' }],
-      stage: 'production',
-    });
+    const result = reply.result as { app: unknown; stages: unknown; stage: string; view: StageSettingsResponse };
+    assert.deepEqual(result.app, { key: 'orders', name: 'Orders' });
+    assert.deepEqual(result.stages, [{ key: 'development', name: 'Development' }, { key: 'qa', name: 'QA' }, { key: 'production', name: 'Production' }]);
+    assert.equal(result.stage, 'production');
+    assert.equal(result.view.stage, 'production', 'the first stage comes with the answer');
+    assert.deepEqual(result.view.settings.map((s) => s.name), ['PaymentApiKey', 'MaxRetries', 'Endpoint']);
     const other = setup({ initialStage: 'nope' });
     const r2 = await other.request('panel/init', {});
     assert.ok(r2.ok && (r2.result as { stage: string }).stage === 'development');
+  });
+
+  test('panel/init with a token scoped to qa and production: opens on qa and lists only the stages it may read', async () => {
+    const { request, client } = setup();
+    client.stageResult = async (s) => {
+      if (s === 'development') throw new PortalError('http', 'your token may not read stage development', 403, { title: 'Forbidden', status: 403 });
+      return stage(s);
+    };
+    const reply = await request('panel/init', {});
+    assert.ok(reply.ok, JSON.stringify(reply));
+    const result = reply.result as { stages: Array<{ key: string }>; stage: string; view: StageSettingsResponse };
+    assert.deepEqual(result.stages.map((s) => s.key), ['qa', 'production']);
+    assert.equal(result.stage, 'qa');
+    assert.equal(result.view.stage, 'qa');
+
+    // A token that may read none: a clear 403, which the webview answers with "Sign In".
+    client.stageResult = async (s) => {
+      throw new PortalError('http', `your token may not read stage ${s}`, 403, { title: 'Forbidden', status: 403 });
+    };
+    const none = await request('panel/init', {});
+    assert.ok(!none.ok);
+    assert.equal(none.error.status, 403);
+    assert.match(none.error.message, /may not read any stage of Orders/);
+  });
+
+  test('command/run: only the allow-listed commands run, with the host\'s arguments; anything else is refused before it reaches VS Code', async () => {
+    const ran: Array<[string, unknown[]]> = [];
+    const { request } = setup({ executeCommand: async (id, ...args) => ran.push([id, args]) });
+    for (const command of ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings']) {
+      const r = await request('command/run', { command });
+      assert.ok(r.ok && (r.result as { ran: boolean }).ran, command);
+    }
+    assert.deepEqual(ran, [
+      ['odcSettings.signIn', []],
+      ['odcSettings.publishApp', []],
+      ['odcSettings.showLog', []],
+      ['workbench.action.openSettings', ['odcSettings.serverUrl']],
+    ]);
+    for (const params of [{ command: 'workbench.action.terminal.new' }, { command: 'odcSettings.deleteSetting' }, { command: 'odcSettings.signIn', args: ['x'] }, { command: '__proto__' }]) {
+      const r = await request('command/run', params);
+      assert.ok(!r.ok && r.error.code === 'bad-message', JSON.stringify(params));
+    }
+    assert.equal(ran.length, 4, 'nothing else ran');
+    // Every odcSettings id on the list is a command the extension contributes.
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { contributes: { commands: Array<{ command: string }> } };
+    const contributed = new Set(pkg.contributes.commands.map((c) => c.command));
+    for (const id of RUNNABLE_COMMANDS.filter((c) => c.startsWith('odcSettings.'))) assert.ok(contributed.has(id), `${id} is contributed`);
+    // Without a way to run commands (a test host), the answer says so.
+    const bare = setup();
+    const r = await bare.request('command/run', { command: 'odcSettings.signIn' });
+    assert.ok(r.ok && (r.result as { ran: boolean }).ran === false);
+  });
+
+  test('unreachable: the message names the server and the setting, not "npm start"', async () => {
+    const { request, client } = setup();
+    client.stageResult = async () => {
+      throw new PortalError('unreachable', 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED). Is the server running? Start it with "npm start" or check odcSettings.serverUrl.');
+    };
+    const r = await request('stage/load', { stage: 'qa' });
+    assert.ok(!r.ok);
+    assert.equal(r.error.code, 'unreachable');
+    assert.ok(!r.error.message.includes('npm'), r.error.message);
+    assert.equal(r.error.message, 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED). It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.');
   });
 
   test('stage/save: saved; 409 reloads and names the conflicts; 422 lists the errors; down and not signed in are errors', async () => {
@@ -178,7 +246,7 @@ describe('Stage Values host (controller)', () => {
     };
     r = await request('stage/save', { stage: 'qa', changes });
     assert.ok(!r.ok);
-    assert.deepEqual(r.error, { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED). Is the server running?' });
+    assert.deepEqual(r.error, { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED). It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.' });
 
     client.patchResult = async () => {
       throw new PortalError('http', 'your token may not write stage qa', 403, { title: 'Forbidden', status: 403 });
@@ -215,11 +283,25 @@ describe('Stage Values host (controller)', () => {
     assert.throws(() => assertNoSecretValues({ result: { settings: [{ name: 'X', isSecret: true, value: CANARY }] } }), SecretLeakError);
     assert.throws(() => assertNoSecretValues([{ nested: { name: 'X', isSecret: true, value: null, defaultValue: CANARY } }]), SecretLeakError);
     assert.doesNotThrow(() => assertNoSecretValues({ settings: [{ name: 'X', isSecret: true, value: SECRET_MASK, defaultValue: null }, { name: 'Y', isSecret: false, value: 'plain' }] }));
-    try {
-      assertNoSecretValues({ name: 'X', isSecret: true, value: CANARY });
-    } catch (e) {
-      assert.ok(!(e as Error).message.includes(CANARY), 'the guard does not quote the value either');
-    }
+    assert.throws(
+      () => assertNoSecretValues({ name: 'X', isSecret: true, value: CANARY }),
+      (e: Error) => e instanceof SecretLeakError && !e.message.includes(CANARY),
+      'the guard throws, and does not quote the value either',
+    );
+  });
+
+  test('stage/save passes a PEM and a 48 KiB value to the PATCH byte for byte', async () => {
+    const { request, client } = setup();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    let big = '';
+    while (Buffer.byteLength(big + 'é\n😀\tline  \n') <= 48 * 1024) big += 'é\n😀\tline  \n';
+    big += 'x'.repeat(48 * 1024 - Buffer.byteLength(big));
+    const r = await request('stage/save', { stage: 'qa', changes: [{ name: 'PaymentApiKey', value: pem, baseVersion: 0 }, { name: 'Endpoint', value: big, baseVersion: 0 }] });
+    assert.ok(r.ok);
+    const sent = client.patches[0]!.changes;
+    assert.ok(sent[0]!.value === pem && pem.split('\n').length > 4);
+    assert.ok(Buffer.from(sent[1]!.value!).equals(Buffer.from(big)) && Buffer.byteLength(big) === 48 * 1024);
   });
 
   test('coverage/load: statuses per stage, no values; an unreadable stage is marked', async () => {

@@ -123,16 +123,25 @@ type Answer<M extends RequestMethod> = RequestResult<M> | { error: ProtocolError
 type Handler<M extends RequestMethod> = (params: RequestParams<M>) => Answer<M> | Promise<Answer<M>>;
 
 export class StandInHost {
-  readonly store = new FakeStore();
+  readonly store: FakeStore;
   /** Every message the webview sent, in order, after validation. */
   readonly received: WebviewToHost[] = [];
   readonly invalid: string[] = [];
   private readonly handlers: { [M in RequestMethod]?: Handler<M> } = {};
   private readonly defaults: { [M in RequestMethod]: Handler<M> };
 
-  constructor(private readonly page: Page) {
+  constructor(
+    private readonly page: Page,
+    store?: FakeStore,
+  ) {
+    this.store = store ?? new FakeStore();
     this.defaults = {
-      'panel/init': () => ({ app: { key: 'orders', name: 'Orders' }, stages: STAGES, stage: 'qa' }),
+      // Like the host: the first stage's settings come with the answer (through whatever answers stage/load).
+      'panel/init': async () => {
+        const load = (this.handlers['stage/load'] ?? this.defaults['stage/load']) as Handler<'stage/load'>;
+        const view = await load({ stage: 'qa' });
+        return { app: { key: 'orders', name: 'Orders' }, stages: STAGES, stage: 'qa', view: 'settings' in view ? view : null };
+      },
       'stage/load': ({ stage }) => this.store.view(stage),
       'stage/save': ({ stage, changes }) => {
         const conflicts = changes.filter((c) => this.store.get(stage, c.name).version !== c.baseVersion).map((c) => c.name);
@@ -140,6 +149,7 @@ export class StandInHost {
         for (const c of changes) this.store.write(stage, c.name, c.value, 'me');
         return { outcome: 'saved', view: this.store.view(stage) };
       },
+      'command/run': () => ({ ran: true }),
       'coverage/load': () => ({
         app: 'orders',
         revision: this.store.revision,
@@ -239,14 +249,14 @@ async function ensureServer(): Promise<void> {
 }
 
 /** Opens the webview in a fresh page with a fresh stand-in host. */
-export async function openWebview(opts: { requestTimeoutMs?: number; setup?: (host: StandInHost) => void } = {}): Promise<Session> {
+export async function openWebview(opts: { requestTimeoutMs?: number; setup?: (host: StandInHost) => void; store?: FakeStore } = {}): Promise<Session> {
   buildWebview();
   await ensureServer();
   browserPromise ??= launchBrowser({ viewport: { width: 1280, height: 800 } });
   const { context } = await (browserPromise as Promise<Browser>);
   const page = await context.newPage();
   const problems: string[] = [];
-  const host = new StandInHost(page);
+  const host = new StandInHost(page, opts.store);
   opts.setup?.(host);
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
