@@ -18,6 +18,8 @@ export const COMMANDS = {
   signOut: 'odcSettings.signOut',
   publishApp: 'odcSettings.publishApp',
   showLog: 'odcSettings.showLog',
+  statusMenu: 'odcSettings.statusMenu',
+  showPublishedChanges: 'odcSettings.showPublishedChanges',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 

@@ -169,6 +169,9 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
         assert.equal((host.notifications('webview/dirty').at(-1) as { count: number }).count, 3);
 
         await page.locator('#discard').click();
+        // Discard asks first (through the host; the stand-in answers yes), then drops QA's edits.
+        await page.waitForFunction(() => (document.querySelector('#discard') as HTMLElement & { disabled?: boolean } | null)?.disabled === true);
+        assert.deepEqual(host.requests('panel/confirmDiscard'), [{ stage: 'QA', count: 2 }]);
         assert.equal(await valueInput(page, 'MaxRetries').inputValue(), '');
         assert.equal(await secretInput(page, 'PaymentApiKey').isVisible(), false, 'the secret field is closed');
         assert.equal(await isDisabled(saveButton(page)), true);
