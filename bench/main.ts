@@ -1,7 +1,7 @@
 // `npm run bench` (scripts/bench.mjs builds, then runs this with tsx): every performance measure,
 // printed as a table and written to bench-results/latest.json. Not part of npm test.
 //
-// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension,code,keychain] [--quick]
+// usage: npm run bench -- [--only=runtime,scale,publish,compare,webview,extension,code,keychain] [--quick]
 //          [--rounds=N] [--seconds=S] [--connections=C] [--big-values=N] [--no-log-off]
 //          [--profile=DIR] [--keep] [--strict]
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureCodeInEditor, measureCredentialScan } from './code';
 import { EXTENSION_GOAL_TEXT, measureExtension } from './extension';
+import { measureCompare } from './compare';
 import { measureKeychainFallback } from './keychain';
 import { measurePublish } from './publish';
 import { notMeasured, type Row } from './lib/result';
@@ -18,7 +19,7 @@ import { measureRuntimeRead, measureScale } from './runtime';
 import { log, ROOT } from './lib/util';
 import { measureWebview } from './webview';
 
-const MEASURES = ['runtime', 'scale', 'publish', 'webview', 'extension', 'code', 'keychain'] as const;
+const MEASURES = ['runtime', 'scale', 'publish', 'compare', 'webview', 'extension', 'code', 'keychain'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -112,6 +113,10 @@ async function main() {
         measurePublish({ settings: 5000, rounds: quick ? 3 : 5, republishRuns: quick ? 5 : 9, nodeArgs: serverProfile('publish'), keep: values.keep }),
       )),
     );
+  }
+  if (want('compare')) {
+    log('compare of 2 stages x 5,000 settings vs one stage read');
+    rows.push(...(await guarded('compare', 'compare of 2 stages x 5,000 settings', '<= 2x', () => measureCompare({ settings: 5000, rounds: quick ? 3 : 7, nodeArgs: serverProfile('compare') }))));
   }
   if (want('webview')) {
     log('Stage Values webview, first render of 2,000 settings in Chromium');

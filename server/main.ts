@@ -43,6 +43,7 @@ const KEY_ENV: Array<[string, string]> = [
   ['PORTAL_DB_POOL_MAX', 'with PostgreSQL: connections per instance (default 10)'],
   ['PORTAL_DB_CONNECT_TIMEOUT_MS', 'with PostgreSQL: bound on connecting (default 2000)'],
   ['PORTAL_DB_QUERY_TIMEOUT_MS', 'with PostgreSQL: bound on one statement (default 5000)'],
+  ['PORTAL_HISTORY_VERSIONS', 'previous values kept per setting and stage (default 20)'],
 ];
 
 interface Verb {
@@ -110,6 +111,19 @@ const VERBS: Record<string, Verb> = {
       help: HELP,
     },
     env: [['ODC_TOKEN', "a person's token (developer, operator or admin) with this app and stage in scope (required)"]],
+  },
+  // Parsed by cli/check; listed here for --help.
+  check: {
+    usage: 'check --app A --stage S [options]',
+    summary: "Print the stage's warnings (missing secret, secret equal to a lower stage's, rotation due); exit 1 on a missing or reused secret: a deploy gate.",
+    options: {
+      app: { type: 'string', value: 'APP', help: 'the app' },
+      stage: { type: 'string', value: 'STAGE', help: 'the stage' },
+      server: { type: 'string', value: 'URL', env: 'ODC_SERVER', help: 'the portal (default http://127.0.0.1:4650)' },
+      json: { type: 'boolean', help: 'print the warnings as JSON' },
+      help: HELP,
+    },
+    env: [['ODC_TOKEN', "a person's token with this app and stage in scope (required)"]],
   },
 };
 
@@ -428,6 +442,16 @@ export async function main(argv: string[]): Promise<void> {
         const { valuesImport, CliUsageError } = await import('./cli/valuesImport');
         try {
           process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
+      case 'check': {
+        const { check } = await import('./cli/check');
+        const { CliUsageError } = await import('./cli/valuesImport');
+        try {
+          process.exitCode = await check(rest, { env: process.env, out: (t) => process.stdout.write(t) });
         } catch (err) {
           throw err instanceof CliUsageError ? new UsageError(err.message) : err;
         }

@@ -80,6 +80,39 @@ export function openApiDocument(version: string): Record<string, unknown> {
         errors: [404, 409, 422],
       },
     },
+    '/apps/{app}/stages/{stage}/settings/{name}/history': {
+      get: { operationId: 'getValueHistory', summary: "A value's kept writes, newest first; a secret's only as *****", roles: 'admin, developer, operator', response: api.historyResponseSchema, errors: [403, 404] },
+    },
+    '/apps/{app}/stages/{stage}/settings/{name}/restore': {
+      post: {
+        operationId: 'restoreValue',
+        summary: 'Write a kept version back as a new, version-checked write (a secret stays in the server)',
+        roles: 'admin, developer, operator',
+        request: api.restoreRequestSchema,
+        response: api.stageSettingsResponseSchema,
+        errors: [400, 403, 404, 409, 422],
+      },
+    },
+    '/apps/{app}/compare': {
+      get: {
+        operationId: 'compareStages',
+        summary: 'Stages side by side (?stages=qa,production): own/default/missing/unset, equal or not (secrets by keyed fingerprint, never shown), warnings',
+        roles: 'admin, developer, operator (read scope on every stage named)',
+        response: api.compareResponseSchema,
+        query: [{ name: 'stages', description: 'Two or more stage keys, comma-separated, e.g. qa,production', schema: { type: 'string', pattern: '^[a-z0-9-]+(,[a-z0-9-]+)+$' } }],
+        errors: [400, 403, 404, 422],
+      },
+    },
+    '/apps/{app}/promote': {
+      post: {
+        operationId: 'promoteValues',
+        summary: 'Copy effective values from one stage to another: dryRun previews, the apply is all or nothing with baseVersions',
+        roles: 'admin, developer, operator (read scope on from, write scope on to)',
+        request: api.promoteRequestSchema,
+        response: api.promoteResponseSchema,
+        errors: [400, 403, 404, 409, 422],
+      },
+    },
     '/apps/{app}/audit': { get: { operationId: 'listAppAuditEvents', summary: "An app's audit events, newest first", roles: 'admin, developer', errors: [404], query: pageQuery } },
     '/audit': { get: { operationId: 'listAuditEvents', summary: 'All audit events, newest first', roles: 'admin', query: pageQuery } },
     '/audit/verify': { get: { operationId: 'verifyAuditChain', summary: 'Verify the audit chain', roles: 'admin' } },

@@ -86,7 +86,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
   } catch (err) {
     await storage.close();
     throw err;
@@ -162,7 +162,7 @@ async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string 
   });
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(env, 'PORTAL_HISTORY_VERSIONS', 20) });
     if (opts.listen) await storage.listen();
   } catch (err) {
     await storage.close().catch(() => {});
