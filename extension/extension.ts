@@ -28,6 +28,7 @@ import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
 import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
+import { useTranslator } from './l10n';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
 import { SettingsTreeProvider } from './views/settingsTree';
 import type { TreeNode } from './views/treeNodes';
@@ -35,6 +36,8 @@ import { registerStageValues } from './webviews/stageValuesPanel';
 
 export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi | undefined> {
   const subs = context.subscriptions;
+  // Modules that stay free of 'vscode' translate through extension/l10n.ts.
+  subs.push({ dispose: useTranslator((message, ...args) => vscode.l10n.t(message, ...args)) });
   const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
   subs.push(log);
 
