@@ -5,8 +5,9 @@
 //
 // The checker reads each file's syntax tree. A string literal or template is unbundled when it
 // is not the message of an l10n.t call and either
-//  - sits where VS Code shows it: an argument of show*Message (buttons included), an Error's
-//    message (commands show it in a notification), a title/prompt/placeHolder/label/description/
+//  - sits where VS Code shows it: an argument of show*Message (buttons included), of a markdown
+//    string (hovers, tooltips), a Diagnostic or CodeAction, an Error's message (commands show it
+//    in a notification), a title/prompt/placeHolder/label/description/
 //    detail/tooltip/message/text/... property (quick picks, input boxes, progress, tree items,
 //    status bar, diagnostics), or an argument filled into an l10n.t message; there any word counts;
 //  - or reads as prose anywhere else (two words), which catches maps and helpers whose result is
@@ -33,7 +34,8 @@ const allFiles = fs
 
 const L10N_T = /^(?:vscode\.)?l10n\.t$/;
 const LOG_CALL = /(?:^|\.)(?:log|logger|console)(?:\.(?:trace|debug|info|warn|error|appendLine))?$/;
-const SHOW_MESSAGE = /(?:^|\.)show(?:Information|Warning|Error)Message$/;
+const UI_CALL = /(?:^|\.)(?:show(?:Information|Warning|Error)Message|appendMarkdown|appendText)$/;
+const UI_CLASS = /(?:^|\.)(?:MarkdownString|Diagnostic|CodeAction|TreeItem)$/;
 const UI_KEYS = new Set(['title', 'prompt', 'placeHolder', 'placeholder', 'label', 'description', 'detail', 'tooltip', 'message', 'text', 'confirmLabel', 'openLabel', 'saveLabel']);
 const PASS_THROUGH = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken]);
 const COMPARISON = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken]);
@@ -41,10 +43,10 @@ const COMPARISON = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind
 type Literal = ts.StringLiteral | ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression;
 const textOf = (n: Literal): string =>
   ts.isTemplateExpression(n) ? n.head.text + n.templateSpans.map((s) => '${…}' + s.literal.text).join('') : n.text;
-/** What a reader sees: no ${…} holes, codicons, markup tags, or identifier-like tokens (odcp_…, a.b, UPPER_CASE). */
+/** What a reader sees: no ${…} holes, codicons, markup tags, URLs or identifier-like tokens (odcp_…, a.b, UPPER_CASE). */
 const visible = (s: string) =>
   s
-    .replace(/\$\{…\}|\$\([\w~-]+\)/g, ' ')
+    .replace(/\$\{…\}|\$\([\w~-]+\)|\b[a-z]+:\/\/\S*/g, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/[\w-]*[_.\d][\w.-]*/g, ' ');
 const anyWord = (s: string) => /[A-Za-z]{2,}/.test(visible(s));
@@ -81,7 +83,7 @@ export function unbundled(file: string): string[] {
         if (index === 0) return void (at === lit && ts.isTemplateExpression(lit) ? report('message built at run time') : at !== lit ? report('message assembled from pieces') : undefined);
         ui = true;
       } else if (ts.isCallExpression(p) && LOG_CALL.test(callee)) return;
-      else if (ts.isCallExpression(p) && SHOW_MESSAGE.test(callee)) ui = true;
+      else if (ts.isCallExpression(p) ? UI_CALL.test(callee) : UI_CLASS.test(callee)) ui = true;
       // An Error's message is prose; its other arguments are codes ('refused', 'timeout').
       else if (ts.isNewExpression(p) && /Error$/.test(callee) && prose(textOf(lit))) return void report('error message');
     } else if (ts.isPropertyAssignment(p)) {
@@ -121,6 +123,7 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       /* 12 */ "const html = `<main><p class=\"loading\">Loading stage values…</p><title>${title}</title></main>`;",
       /* 13 */ "items.push({ label: '$(account) Sign In', description: ' · secret' }); if (e.name === 'Not Signed In') {}",
       /* 14 */ "vscode.l10n.t('Publish ' + app);",
+      /* 15 */ "md.appendMarkdown(`App ${name}, ${file}`); new vscode.Diagnostic(range, `Unknown ${v}`, severity);",
     ];
     fs.writeFileSync(probe, lines.join('\n') + '\n');
     const rel = path.relative(root, probe).split(path.sep).join('/');
@@ -132,6 +135,8 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       '13 shown " · secret"',
       '13 shown "$(account) Sign In"',
       '14 message assembled from pieces "Publish "',
+      '15 shown "App ${…}, ${…}"',
+      '15 shown "Unknown ${…}"',
       '3 shown "Sign in to ${…}"',
       '4 shown "Delete"',
       '5 error message "The portal at ${…} did not answer"',
@@ -159,11 +164,11 @@ test('l10n.t formats English as vscode.l10n.t does, and the bound translator rea
   const restore = useTranslator((message, ...args) => `⟦${english(message, ...args)}⟧`);
   try {
     assert.equal(t('Signed in'), '⟦Signed in⟧');
-    const refused = checkServerUrl('ftp://127.0.0.1:4650');
+    const refused = checkServerUrl('ftp://127.0.0.1:4650', false);
     assert.ok(!refused.ok && /^⟦.*⟧$/.test(refused.message), `pseudo-translated: ${JSON.stringify(refused)}`);
   } finally {
     restore();
   }
-  const plain = checkServerUrl('ftp://127.0.0.1:4650');
+  const plain = checkServerUrl('ftp://127.0.0.1:4650', false);
   assert.ok(!plain.ok && plain.message === 'The portal URL must start with http:// or https://');
 });
