@@ -92,6 +92,8 @@ export function unbundled(file: string): string[] {
     } else if (ts.isBinaryExpression(p) && p.right === at && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       ui = ts.isPropertyAccessExpression(p.left) && UI_KEYS.has(p.left.name.text);
     } else if (ts.isBinaryExpression(p) && COMPARISON.has(p.operatorToken.kind)) return;
+    // An input box's validateInput returns the message shown under the box.
+    else if (ts.isArrowFunction(p) && p.body === at && ts.isPropertyAssignment(p.parent) && p.parent.name.getText(sf) === 'validateInput') ui = true;
     else if (ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || ts.isLiteralTypeNode(p) || ts.isExternalModuleReference(p) || ts.isCaseClause(p) || ts.isElementAccessExpression(p)) return;
     if (ui ? anyWord(textOf(lit)) : prose(textOf(lit))) report(ui ? 'shown' : 'prose');
   };
@@ -124,6 +126,7 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       /* 13 */ "items.push({ label: '$(account) Sign In', description: ' · secret' }); if (e.name === 'Not Signed In') {}",
       /* 14 */ "vscode.l10n.t('Publish ' + app);",
       /* 15 */ "md.appendMarkdown(`App ${name}, ${file}`); new vscode.Diagnostic(range, `Unknown ${v}`, severity);",
+      /* 16 */ "showInputBox({ validateInput: (v) => (v === '' ? 'required' : undefined) });",
     ];
     fs.writeFileSync(probe, lines.join('\n') + '\n');
     const rel = path.relative(root, probe).split(path.sep).join('/');
@@ -137,6 +140,7 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       '14 message assembled from pieces "Publish "',
       '15 shown "App ${…}, ${…}"',
       '15 shown "Unknown ${…}"',
+      '16 shown "required"',
       '3 shown "Sign in to ${…}"',
       '4 shown "Delete"',
       '5 error message "The portal at ${…} did not answer"',
