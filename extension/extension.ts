@@ -138,7 +138,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     }),
     backupStageValues: async (appKey) => {
       const doc = stageValues.provider.documents.get(appKey);
-      if (!doc) throw new Error(`no Stage Values editor is open for ${appKey}`);
+      if (!doc) throw new Error(vscode.l10n.t('no Stage Values editor is open for {0}', appKey));
       const destination = vscode.Uri.joinPath(context.globalStorageUri, 'backup-probe');
       return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
     },
