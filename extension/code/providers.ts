@@ -40,7 +40,7 @@ export class SettingCompletionProvider implements vscode.CompletionItemProvider 
   resolveCompletionItem(item: vscode.CompletionItem): vscode.CompletionItem {
     // VS Code hands back the item this provider made (the extension host keeps it by id).
     if (item instanceof SettingCompletionItem) {
-      item.documentation = new vscode.MarkdownString(item.setting.description ? escapeMarkdown(item.setting.description) : '_No description._');
+      item.documentation = new vscode.MarkdownString(item.setting.description ? escapeMarkdown(item.setting.description) : vscode.l10n.t('_No description._'));
     }
     return item;
   }

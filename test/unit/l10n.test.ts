@@ -43,12 +43,13 @@ const COMPARISON = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind
 type Literal = ts.StringLiteral | ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression;
 const textOf = (n: Literal): string =>
   ts.isTemplateExpression(n) ? n.head.text + n.templateSpans.map((s) => '${…}' + s.literal.text).join('') : n.text;
-/** What a reader sees: no ${…} holes, codicons, markup tags, URLs or identifier-like tokens (odcp_…, a.b, UPPER_CASE). */
+/** What a reader sees: no ${…} holes, codicons, markup tags, markdown emphasis, URLs or identifier-like tokens (odcp_…, a.b, UPPER_CASE). */
 const visible = (s: string) =>
   s
     .replace(/\$\{…\}|\$\([\w~-]+\)|\b[a-z]+:\/\/\S*/g, ' ')
     .replace(/<[^>]*>/g, ' ')
-    .replace(/[\w-]*[_.\d][\w.-]*/g, ' ');
+    .replace(/(?<!\w)(_|\*\*?)([^_*]+)\1(?!\w)/g, '$2')
+    .replace(/\w+(?:[_.-]\w+)*[_.]\w+|\w+_|\w*\d\w*/g, ' ');
 const anyWord = (s: string) => /[A-Za-z]{2,}/.test(visible(s));
 const prose = (s: string) => /[A-Za-z]{2,}[,:;]?\s+[A-Za-z]/.test(visible(s));
 
@@ -127,6 +128,7 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       /* 14 */ "vscode.l10n.t('Publish ' + app);",
       /* 15 */ "md.appendMarkdown(`App ${name}, ${file}`); new vscode.Diagnostic(range, `Unknown ${v}`, severity);",
       /* 16 */ "showInputBox({ validateInput: (v) => (v === '' ? 'required' : undefined) });",
+      /* 17 */ "new vscode.MarkdownString(d ? escape(d) : '_No description._'); x.title = 'odcSettings.serverUrl';",
     ];
     fs.writeFileSync(probe, lines.join('\n') + '\n');
     const rel = path.relative(root, probe).split(path.sep).join('/');
@@ -141,6 +143,7 @@ test('the checker finds unbundled strings and accepts bundled ones', () => {
       '15 shown "App ${…}, ${…}"',
       '15 shown "Unknown ${…}"',
       '16 shown "required"',
+      '17 shown "_No description._"',
       '3 shown "Sign in to ${…}"',
       '4 shown "Delete"',
       '5 error message "The portal at ${…} did not answer"',
