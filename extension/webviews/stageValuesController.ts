@@ -23,6 +23,7 @@ import {
   type StageView,
   type WebviewNotifications,
 } from '../../common/protocol';
+import * as l10n from '../l10n';
 import type { PortalClient } from '../services/portalClient';
 
 /**
@@ -33,7 +34,7 @@ export type StageValuesClient = Pick<PortalClient, 'stages' | 'app' | 'stageSett
 
 function need<K extends 'history' | 'restore' | 'compare' | 'promote'>(client: StageValuesClient, method: K): NonNullable<StageValuesClient[K]> {
   const fn = client[method];
-  if (!fn) throw new Error(`this portal client cannot ${method}`);
+  if (!fn) throw new Error(l10n.t('this portal client cannot {0}', method));
   return fn.bind(client) as NonNullable<StageValuesClient[K]>;
 }
 
@@ -81,7 +82,7 @@ type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<Re
 /** Thrown (and never posted) when a message about to go to the webview holds a secret's value. */
 export class SecretLeakError extends Error {
   constructor(where: string) {
-    super(`refused to send a secret's value to the webview (${where})`);
+    super(l10n.t("refused to send a secret's value to the webview ({0})", where));
     this.name = 'SecretLeakError';
   }
 }
@@ -223,20 +224,26 @@ interface PortalFailure {
 /** Maps a thrown error to what the webview shows. Messages come from the server's problem detail or ours. */
 export function toProtocolError(err: unknown): ProtocolError {
   const e = (err ?? {}) as PortalFailure;
-  if (e.name === 'NotSignedInError') return { code: 'not-signed-in', message: e.message ?? 'Not signed in. Run "ODC: Sign In".' };
+  if (e.name === 'NotSignedInError') return { code: 'not-signed-in', message: e.message ?? l10n.t('Not signed in. Run "ODC: Sign In".') };
   if (e.name === 'PortalError') {
     const code = e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'invalid-response' ? e.kind : 'http';
-    let message = e.message ?? 'The portal refused the request.';
+    let message = e.message ?? l10n.t('The portal refused the request.');
     if (code === 'unreachable') {
       // Said for the people who set values, not for whoever runs the server (no "npm start").
       const where = /\bat (\S+)/.exec(message)?.[1];
       const why = /\(([A-Z_]+|network error)\)/.exec(message)?.[1];
-      message = `Cannot reach the portal${where ? ` at ${where}` : ''}${why ? ` (${why})` : ''}. It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.`;
+      message = where
+        ? why
+          ? l10n.t('Cannot reach the portal at {0} ({1}). It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.', where, why)
+          : l10n.t('Cannot reach the portal at {0}. It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.', where)
+        : why
+          ? l10n.t('Cannot reach the portal ({0}). It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.', why)
+          : l10n.t('Cannot reach the portal. It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.');
     }
     return { code, message, ...(e.status !== undefined ? { status: e.status } : {}) };
   }
-  if (e.name === 'SecretLeakError') return { code: 'internal', message: e.message ?? 'internal error' };
-  return { code: 'internal', message: `Unexpected error in the extension: ${e.message ?? String(err)}` };
+  if (e.name === 'SecretLeakError') return { code: 'internal', message: e.message ?? l10n.t('internal error') };
+  return { code: 'internal', message: l10n.t('Unexpected error in the extension: {0}', e.message ?? String(err)) };
 }
 
 export class StageValuesController {
@@ -262,7 +269,7 @@ export class StageValuesController {
         );
         const readable = stages.filter((_, i) => { const a = answers[i]!; return a.ok || !isForbidden(a.err); });
         if (stages.length > 0 && readable.length === 0) {
-          throw Object.assign(new Error(`Your token may not read any stage of ${app.name}. Sign in with a token whose scope includes this app's stages.`), { name: 'PortalError', kind: 'http', status: 403 });
+          throw Object.assign(new Error(l10n.t("Your token may not read any stage of {0}. Sign in with a token whose scope includes this app's stages.", app.name)), { name: 'PortalError', kind: 'http', status: 403 });
         }
         const first = readable.find((s) => s.key === opts.initialStage) ?? readable[0];
         if (!first) return { app: { key: app.key, name: app.name }, stages: [], stage: null, view: null };
@@ -284,10 +291,10 @@ export class StageValuesController {
           if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
             // Reload so the webview shows what the other person saved; its other edits stay.
             const view = toStageView(await client.stageSettings(appKey, stage));
-            return { outcome: 'conflict', message: e.message ?? 'Someone else changed these settings.', conflicts: e.problem.conflicts, view };
+            return { outcome: 'conflict', message: e.message ?? l10n.t('Someone else changed these settings.'), conflicts: e.problem.conflicts, view };
           }
           if (e.name === 'PortalError' && e.status === 422 && e.problem?.errors) {
-            return { outcome: 'invalid', message: e.message ?? 'Some values are not valid.', errors: e.problem.errors.map(({ name, detail }) => ({ name, detail })) };
+            return { outcome: 'invalid', message: e.message ?? l10n.t('Some values are not valid.'), errors: e.problem.errors.map(({ name, detail }) => ({ name, detail })) };
           }
           throw err;
         }
@@ -348,10 +355,10 @@ export class StageValuesController {
           const e = err as PortalFailure;
           if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
             const view = toStageView(await client.stageSettings(appKey, stage));
-            return { outcome: 'conflict', message: e.message ?? 'Someone else changed this value.', conflicts: e.problem.conflicts, view };
+            return { outcome: 'conflict', message: e.message ?? l10n.t('Someone else changed this value.'), conflicts: e.problem.conflicts, view };
           }
           if (e.name === 'PortalError' && e.status === 422 && e.problem?.errors) {
-            return { outcome: 'invalid', message: e.message ?? 'That version is not valid now.', errors: e.problem.errors.map(({ name: n, detail }) => ({ name: n, detail })) };
+            return { outcome: 'invalid', message: e.message ?? l10n.t('That version is not valid now.'), errors: e.problem.errors.map(({ name: n, detail }) => ({ name: n, detail })) };
           }
           throw err;
         }
@@ -368,14 +375,14 @@ export class StageValuesController {
         } catch (err) {
           const e = err as PortalFailure;
           if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
-            return { outcome: 'conflict', message: e.message ?? 'The target stage changed since the preview.', conflicts: e.problem.conflicts };
+            return { outcome: 'conflict', message: e.message ?? l10n.t('The target stage changed since the preview.'), conflicts: e.problem.conflicts };
           }
           throw err;
         }
       },
       'panel/confirmDiscard': async (params) => ({ discard: opts.confirmDiscard ? await opts.confirmDiscard(params) : true }),
       'command/run': async ({ command }) => {
-        if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
+        if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(l10n.t('the command {0} may not be run from the panel', String(command).slice(0, 60)));
         if (!opts.executeCommand) return { ran: false };
         await opts.executeCommand(command, ...RUN_COMMANDS[command]);
         return { ran: true };
