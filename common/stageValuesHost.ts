@@ -1,0 +1,330 @@
+// The Stage Values editor's host side, shared by both hosts: the VS Code panel
+// (extension/webviews/stageValuesPanel.ts) and the portal's own web page (portal/browserHost.ts).
+// No vscode API and no DOM: it validates every inbound message (zod, ./protocol.ts), maps each
+// request to the portal API through a client the host supplies, and checks everything it posts
+// for secret values before it reaches the editor.
+import { SECRET_MASK } from './values';
+import type { AppResponse, StageSettingsResponse, StagesResponse, ValueChange } from './api';
+import {
+  parseWebviewMessage,
+  PROTOCOL_VERSION,
+  RUNNABLE_COMMANDS,
+  type RunnableCommand,
+  type CoverageStatus,
+  type CoverageView,
+  type HostNotifications,
+  type HostToWebview,
+  type ProtocolError,
+  type RequestMethod,
+  type RequestParams,
+  type RequestResult,
+  type StageView,
+  type WebviewNotifications,
+} from './protocol';
+
+/**
+ * The part of a portal client the editor's host uses: the extension's axios client (bearer token)
+ * or the web page's fetch client (session cookie). A failed call throws an error named
+ * `PortalError` with `kind`, `status` and the server's `problem` (see PortalFailure below).
+ */
+export interface StageValuesClient {
+  stages(): Promise<StagesResponse>;
+  app(key: string): Promise<AppResponse>;
+  stageSettings(app: string, stage: string): Promise<StageSettingsResponse>;
+  patchStage(app: string, stage: string, changes: ValueChange[]): Promise<StageSettingsResponse>;
+}
+
+export interface StageValuesControllerOptions {
+  appKey: string;
+  /** A client with the current session's token; throws when not signed in. */
+  client: () => Promise<StageValuesClient>;
+  /** Delivers a message to the webview (webview.postMessage). */
+  post: (message: HostToWebview) => PromiseLike<boolean> | boolean | void;
+  /** The stage to show first. */
+  initialStage?: string;
+  /** Never receives a value: method names, outcomes and error messages only. */
+  log?: (level: 'info' | 'warn' | 'error', line: string) => void;
+  onDirtyChange?: (count: number) => void;
+  /**
+   * Runs a VS Code command (vscode.commands.executeCommand) for a banner's action. Only the ids
+   * in RUN_COMMANDS below ever reach it, with the arguments chosen there. Without it, the
+   * webview's `command/run` answers `{ ran: false }`.
+   */
+  executeCommand?: (command: string, ...args: unknown[]) => PromiseLike<unknown>;
+}
+
+/**
+ * The host's allow-list for `command/run`: each runnable id and the arguments the host passes
+ * (the webview cannot pass any). Checked again here although the protocol's schema already
+ * limits the id, so a wider schema could not widen what runs.
+ */
+export const RUN_COMMANDS: Readonly<Record<RunnableCommand, readonly unknown[]>> = {
+  'odcSettings.signIn': [],
+  'odcSettings.publishApp': [],
+  'odcSettings.showLog': [],
+  // Opens the Settings editor on this extension's server address only.
+  'workbench.action.openSettings': ['odcSettings.serverUrl'],
+};
+
+type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
+
+/** Thrown (and never posted) when a message about to go to the webview holds a secret's value. */
+export class SecretLeakError extends Error {
+  constructor(where: string) {
+    super(`refused to send a secret's value to the webview (${where})`);
+    this.name = 'SecretLeakError';
+  }
+}
+
+/**
+ * Walks a message and throws if any setting marked secret carries a value other than the mask,
+ * or a default. Runs on everything the host posts, whatever the server answered.
+ */
+export function assertNoSecretValues(message: unknown, path = 'message'): void {
+  if (Array.isArray(message)) {
+    message.forEach((m, i) => assertNoSecretValues(m, `${path}[${i}]`));
+    return;
+  }
+  if (typeof message !== 'object' || message === null) return;
+  const o = message as Record<string, unknown>;
+  if (o.isSecret === true) {
+    const name = typeof o.name === 'string' ? o.name : '?';
+    if ('value' in o && o.value !== null && o.value !== SECRET_MASK) throw new SecretLeakError(`${path} (${name}).value`);
+    if ('defaultValue' in o && o.defaultValue !== null) throw new SecretLeakError(`${path} (${name}).defaultValue`);
+  }
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'object' && v !== null) assertNoSecretValues(v, `${path}.${k}`);
+}
+
+function toStageView(res: StageSettingsResponse): StageView {
+  // Copy field by field: nothing the server may add later passes through unchecked.
+  return {
+    app: res.app,
+    stage: res.stage,
+    revision: res.revision,
+    settings: res.settings.map((s) => ({
+      name: s.name,
+      type: s.type,
+      description: s.description,
+      isSecret: s.isSecret,
+      hasValue: s.hasValue,
+      value: s.isSecret ? (s.hasValue ? SECRET_MASK : null) : s.value,
+      defaultValue: s.isSecret ? null : s.defaultValue,
+      missing: s.missing,
+      version: s.version,
+      updatedAt: s.updatedAt,
+      updatedBy: s.updatedBy,
+      ...dueFlag(s),
+    })),
+  };
+}
+
+/** The portal's "due for rotation" flag when its answer has one (a newer portal), else nothing. */
+function dueFlag(s: object): { dueForRotation?: boolean } {
+  const due = (s as { dueForRotation?: unknown }).dueForRotation;
+  return typeof due === 'boolean' ? { dueForRotation: due } : {};
+}
+
+/** A stage the token may not read: the portal answers 403 (out of scope) for it. */
+function isForbidden(err: unknown): boolean {
+  const e = err as PortalFailure | undefined;
+  return e?.name === 'PortalError' && e.status === 403;
+}
+
+function coverageStatus(s: StageSettingsResponse['settings'][number]): CoverageStatus {
+  if (s.hasValue) return 'set';
+  if (s.isSecret) return 'missing';
+  return s.defaultValue !== null ? 'default' : 'unset';
+}
+
+interface PortalFailure {
+  name?: string;
+  kind?: string;
+  status?: number;
+  message?: string;
+  problem?: { conflicts?: string[]; errors?: Array<{ name: string; detail: string }> };
+}
+
+/** Maps a thrown error to what the webview shows. Messages come from the server's problem detail or ours. */
+export function toProtocolError(err: unknown): ProtocolError {
+  const e = (err ?? {}) as PortalFailure;
+  if (e.name === 'NotSignedInError') return { code: 'not-signed-in', message: e.message ?? 'Not signed in. Run "ODC: Sign In".' };
+  if (e.name === 'PortalError') {
+    const code = e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'invalid-response' ? e.kind : 'http';
+    let message = e.message ?? 'The portal refused the request.';
+    if (code === 'unreachable') {
+      // Said for the people who set values, not for whoever runs the server (no "npm start").
+      const where = /\bat (\S+)/.exec(message)?.[1];
+      const why = /\(([A-Z_]+|network error)\)/.exec(message)?.[1];
+      message = `Cannot reach the portal${where ? ` at ${where}` : ''}${why ? ` (${why})` : ''}. It may be down, or the server address in Settings (odcSettings.serverUrl) may be wrong.`;
+    }
+    return { code, message, ...(e.status !== undefined ? { status: e.status } : {}) };
+  }
+  if (e.name === 'SecretLeakError') return { code: 'internal', message: e.message ?? 'internal error' };
+  return { code: 'internal', message: `Unexpected error in the extension: ${e.message ?? String(err)}` };
+}
+
+export class StageValuesController {
+  private ready = false;
+  private readonly queue: HostToWebview[] = [];
+  private disposed = false;
+  private readonly opts: StageValuesControllerOptions;
+  private readonly handlers: Handlers;
+
+  constructor(opts: StageValuesControllerOptions) {
+    this.opts = opts;
+    const appKey = opts.appKey;
+    this.handlers = {
+      'panel/init': async () => {
+        const client = await opts.client();
+        const [app, { stages }] = await Promise.all([client.app(appKey), client.stages()]);
+        // Which stages may this token read? Ask each (in parallel); a 403 means out of scope, and
+        // that stage is not listed. The first readable stage's answer goes with this reply.
+        const answers = await Promise.all(
+          stages.map((s) => client.stageSettings(appKey, s.key).then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }))),
+        );
+        const readable = stages.filter((_, i) => { const a = answers[i]!; return a.ok || !isForbidden(a.err); });
+        if (stages.length > 0 && readable.length === 0) {
+          throw Object.assign(new Error(`Your token may not read any stage of ${app.name}. Sign in with a token whose scope includes this app's stages.`), { name: 'PortalError', kind: 'http', status: 403 });
+        }
+        const first = readable.find((s) => s.key === opts.initialStage) ?? readable[0];
+        if (!first) return { app: { key: app.key, name: app.name }, stages: [], stage: null, view: null };
+        const answer = answers[stages.indexOf(first)]!;
+        if (!answer.ok) throw answer.err;
+        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r) };
+      },
+      'stage/load': async ({ stage }) => toStageView(await (await opts.client()).stageSettings(appKey, stage)),
+      'stage/save': async ({ stage, changes }) => {
+        const client = await opts.client();
+        try {
+          const res = await client.patchStage(appKey, stage, changes);
+          return { outcome: 'saved', view: toStageView(res) };
+        } catch (err) {
+          const e = err as PortalFailure;
+          if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
+            // Reload so the webview shows what the other person saved; its other edits stay.
+            const view = toStageView(await client.stageSettings(appKey, stage));
+            return { outcome: 'conflict', message: e.message ?? 'Someone else changed these settings.', conflicts: e.problem.conflicts, view };
+          }
+          if (e.name === 'PortalError' && e.status === 422 && e.problem?.errors) {
+            return { outcome: 'invalid', message: e.message ?? 'Some values are not valid.', errors: e.problem.errors.map(({ name, detail }) => ({ name, detail })) };
+          }
+          throw err;
+        }
+      },
+      'coverage/load': async () => {
+        const client = await opts.client();
+        const [app, { stages }] = await Promise.all([client.app(appKey), client.stages()]);
+        const answers = await Promise.all(
+          stages.map((s) => client.stageSettings(appKey, s.key).then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, err }))),
+        );
+        const view: CoverageView = {
+          app: app.key,
+          revision: app.revision,
+          stages: stages.map((s, i) => {
+            const a = answers[i]!;
+            return a.ok ? { key: s.key, name: s.name } : { key: s.key, name: s.name, error: toProtocolError(a.err).message };
+          }),
+          settings: app.settings.map((def) => {
+            const status: Record<string, CoverageStatus> = {};
+            stages.forEach((s, i) => {
+              const a = answers[i]!;
+              const row = a.ok ? a.r.settings.find((x) => x.name === def.name) : undefined;
+              if (row) status[s.key] = coverageStatus(row);
+            });
+            return { name: def.name, type: def.type, description: def.description, isSecret: def.isSecret, status };
+          }),
+        };
+        return view;
+      },
+      'command/run': async ({ command }) => {
+        if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
+        if (!opts.executeCommand) return { ran: false };
+        await opts.executeCommand(command, ...RUN_COMMANDS[command]);
+        return { ran: true };
+      },
+    } satisfies Handlers;
+  }
+
+  /** Entry point for webview.onDidReceiveMessage. Never throws. */
+  async handle(raw: unknown): Promise<void> {
+    if (this.disposed) return;
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.log('warn', `rejected a message from the webview: ${parsed.message}`);
+      if (parsed.id !== undefined) await this.send({ kind: 'response', id: parsed.id, ok: false, error: { code: 'bad-message', message: parsed.message } }, true);
+      return;
+    }
+    const m = parsed.message;
+    if (m.kind === 'notification') {
+      this.onNotification(m.method, m.params);
+      return;
+    }
+    const started = Date.now();
+    let reply: HostToWebview;
+    try {
+      const handler = this.handlers[m.method] as (p: unknown) => Promise<unknown>;
+      const result = await handler(m.params);
+      reply = { kind: 'response', id: m.id, ok: true, result } as HostToWebview;
+      assertNoSecretValues(reply);
+      this.log('info', `${m.method}: ok in ${Date.now() - started} ms${describeOutcome(result)}`);
+    } catch (err) {
+      const error = toProtocolError(err);
+      this.log(error.code === 'internal' ? 'error' : 'warn', `${m.method}: ${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message}`);
+      reply = { kind: 'response', id: m.id, ok: false, error };
+    }
+    await this.send(reply, true);
+  }
+
+  /** Posts a notification, after the webview said it is ready. */
+  notify<K extends keyof HostNotifications>(method: K, params: HostNotifications[K]): void {
+    void this.send({ kind: 'notification', method, params } as HostToWebview, false);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.queue.length = 0;
+  }
+
+  private onNotification<K extends keyof WebviewNotifications>(method: K, params: WebviewNotifications[K]): void {
+    if (method === 'webview/ready') {
+      const p = params as WebviewNotifications['webview/ready'];
+      if (p.protocol !== PROTOCOL_VERSION) this.log('warn', `webview speaks protocol ${p.protocol}, host ${PROTOCOL_VERSION}`);
+      this.ready = true;
+      const pending = this.queue.splice(0);
+      for (const msg of pending) void this.send(msg, false);
+    } else if (method === 'webview/dirty') {
+      this.opts.onDirtyChange?.((params as WebviewNotifications['webview/dirty']).count);
+    }
+  }
+
+  private async send(message: HostToWebview, isResponse: boolean): Promise<void> {
+    if (this.disposed) return;
+    // A response answers a request, so the webview is listening; notifications wait for `ready`.
+    if (!isResponse && !this.ready) {
+      this.queue.push(message);
+      return;
+    }
+    try {
+      assertNoSecretValues(message);
+    } catch (err) {
+      this.log('error', (err as Error).message);
+      if (message.kind !== 'response') return;
+      message = { kind: 'response', id: message.id, ok: false, error: toProtocolError(err) };
+    }
+    try {
+      await this.opts.post(message);
+    } catch (err) {
+      this.log('warn', `could not post to the webview: ${(err as Error).message}`);
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', line: string): void {
+    this.opts.log?.(level, `[stage values ${this.opts.appKey}] ${line}`);
+  }
+}
+
+function describeOutcome(result: unknown): string {
+  const r = result as { outcome?: string; conflicts?: string[] };
+  if (r && typeof r.outcome === 'string') return ` (${r.outcome}${r.conflicts ? `: ${r.conflicts.join(', ')}` : ''})`;
+  return '';
+}
