@@ -16,12 +16,17 @@ import { adminRouter } from './routes/admin';
 import { appsRouter } from './routes/apps';
 import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter } from './routes/runtime';
 import type { Store, TokenRecord } from './store/store';
+import { loadPortalAssets, pagesRouter, type PortalAssets } from './web/pages';
+import { SqliteSessionStorage } from './web/sessionStorage';
+import { currentSessionRouter, signInRouter, WebSessions } from './web/sessions';
 
 export interface AppDeps {
   store: Store;
   logger: Logger;
   version: string;
   limiter?: FailedAuthLimiter;
+  /** The web UI's built assets (default: dist/portal, if built; null: no web UI). */
+  portalAssets?: PortalAssets | null;
 }
 
 /** Names from the URL for the audit record of a refusal (never a value: values travel in bodies). */
@@ -112,10 +117,15 @@ export function createApp(deps: AppDeps): RequestListener {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  const auth = authenticator(store, limiter, (err) => {
+  const onAuditError = (err: unknown) => {
     logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
-  });
+  };
+  // The web UI's sessions (server/web): a session cookie authenticates like a bearer token.
+  const sessions = new WebSessions({ storage: new SqliteSessionStorage(store.db), audit: (actor, entry) => store.recordRefusal(actor, entry), onAuditError });
+  const auth = authenticator(store, limiter, onAuditError, sessions.resolve);
+  v1.use(signInRouter(sessions, auth));
   v1.use(authenticate(auth));
+  v1.use(sessions.noStore);
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
   const readRuntime = runtimeReader(store);
@@ -124,9 +134,11 @@ export function createApp(deps: AppDeps): RequestListener {
     const body: StagesResponse = { stages: store.stages };
     res.json(body);
   });
+  v1.use(currentSessionRouter(sessions));
   v1.use(appsRouter(store));
   v1.use(adminRouter(store));
   app.use(API_PREFIX, v1);
+  app.use(pagesRouter(sessions, deps.portalAssets === undefined ? loadPortalAssets() : deps.portalAssets));
 
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}; see ${API_PREFIX}/openapi.json`);

@@ -81,8 +81,17 @@ export type AuthOutcome = TokenRecord | HttpProblem;
  * (the request is refused either way) and `onAuditError` reports it, as for other refusals.
  * `url` is the request's URL as received (originalUrl); only its path is recorded.
  */
-export function authenticator(store: Store, limiter: FailedAuthLimiter, onAuditError: (err: unknown) => void = () => {}): (req: IncomingMessage, url: string) => AuthOutcome {
+export function authenticator(
+  store: Store,
+  limiter: FailedAuthLimiter,
+  onAuditError: (err: unknown) => void = () => {},
+  resolveSession?: (req: IncomingMessage) => AuthOutcome | null,
+): (req: IncomingMessage, url: string) => AuthOutcome {
   return (req, url) => {
+    // A web UI session (server/web/sessions.ts), when there is no bearer token: a live one is
+    // answered before the limiter, so others' failures never lock it out; null goes on as no token.
+    const session = req.headers.authorization === undefined ? (resolveSession?.(req) ?? null) : null;
+    if (session) return session;
     const client = clientOf(req);
     if (limiter.isBlocked(client)) {
       return tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token');
