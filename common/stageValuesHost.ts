@@ -51,6 +51,8 @@ export interface StageValuesControllerOptions {
    * webview's `command/run` answers `{ ran: false }`.
    */
   executeCommand?: (command: string, ...args: unknown[]) => PromiseLike<unknown>;
+  /** Which commands this host can run (default: all of RUN_COMMANDS); `command/run` answers `{ ran: false }` for the others. */
+  runsCommand?: (command: RunnableCommand) => boolean;
 }
 
 /**
@@ -238,7 +240,7 @@ export class StageValuesController {
       },
       'command/run': async ({ command }) => {
         if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
-        if (!opts.executeCommand) return { ran: false };
+        if (!opts.executeCommand || opts.runsCommand?.(command) === false) return { ran: false };
         await opts.executeCommand(command, ...RUN_COMMANDS[command]);
         return { ran: true };
       },
