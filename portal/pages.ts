@@ -76,8 +76,9 @@ function signOutButton(): HTMLElement {
     b.setAttribute('disabled', '');
     void signOut()
       .catch(() => undefined)
-      // A new document: nothing of this page stays in memory, and Back loads the page afresh.
-      .finally(() => location.replace('/signin?signedOut=1'));
+      // A new document: nothing of this page stays in memory. Back loads this address afresh
+      // (pages are never cached), which then has nothing to show but the sign-in page.
+      .finally(() => location.assign('/signin?signedOut=1'));
   });
   return b;
 }
