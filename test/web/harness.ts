@@ -37,6 +37,9 @@ export async function launch(opts: { colorScheme?: 'light' | 'dark'; viewport?: 
     colorScheme: opts.colorScheme ?? 'light',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  // tsx compiles with esbuild's keepNames, which wraps named functions in __name(); functions
+  // serialized into the page (page.evaluate) need that helper there.
+  await context.addInitScript({ content: 'window.__name = (f) => f;' });
   const problems: string[] = [];
   const watch = (p: Page) => {
     p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
