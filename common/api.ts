@@ -49,7 +49,8 @@ export type CreateTokenRequest = z.infer<typeof createTokenRequestSchema>;
 
 // ---- responses --------------------------------------------------------------
 
-export const healthResponseSchema = z.object({ status: z.literal('ok'), version: z.string() });
+// `store`: which store answers (SPEC §11); `degraded` (with 503) while it cannot be reached.
+export const healthResponseSchema = z.object({ status: z.enum(['ok', 'degraded']), version: z.string(), store: z.enum(['sqlite', 'postgres']).optional() });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 export const stageSchema = z.object({ key: z.string(), name: z.string() });

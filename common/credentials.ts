@@ -63,8 +63,17 @@ export function credentialHint(name: string, defaultValue: string | undefined | 
   return undefined;
 }
 
+/**
+ * All the shapes above as one regex per flag set: one pass over a value rules out the common
+ * case (no match) before the patterns are tried one by one to name the kind.
+ */
+const ANY_VALUE_PATTERN: readonly RegExp[] = [...new Set(VALUE_PATTERNS.map((p) => p.test.flags))].map(
+  (flags) => new RegExp(VALUE_PATTERNS.filter((p) => p.test.flags === flags).map((p) => `(?:${p.test.source})`).join('|'), flags),
+);
+
 /** The kind of credential a value's form matches (the well-known token shapes above), if any. */
 export function credentialPatternKind(value: string): string | undefined {
+  if (!ANY_VALUE_PATTERN.some((re) => re.test(value))) return undefined;
   for (const p of VALUE_PATTERNS) if (p.test.test(value)) return p.kind;
   return undefined;
 }

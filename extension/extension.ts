@@ -113,7 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       return handler(...args);
     });
   }
-  registerCodeIntelligence(subs, deps, ready);
+  const codeProviders = registerCodeIntelligence(subs, deps, ready);
   panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
 
   return testHooksFor(context.extensionMode, () => ({
@@ -128,6 +128,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
     }),
     globalStorageUri: context.globalStorageUri,
+    codeProviders,
   }));
 }
 

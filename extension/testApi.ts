@@ -9,6 +9,8 @@
 // - status: the status bar item's current state.
 // - storedState: every key and value this extension keeps in workspace/global state, so a test
 //   can prove the token is not among them.
+// - codeProviders: the completion and hover providers of the code intelligence, so the bench can
+//   time our own work apart from the other providers VS Code asks (TypeScript's).
 // Nothing here returns a secret's value or the token.
 import * as vscode from 'vscode';
 import type { TokenPrompt } from './auth/portalAuthProvider';
@@ -27,6 +29,7 @@ export interface OdcSettingsApi {
   storedState(): { workspace: Record<string, unknown>; global: Record<string, unknown> };
   /** Where VS Code keeps this extension's global storage (under the user data dir). */
   readonly globalStorageUri: vscode.Uri;
+  readonly codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider };
 }
 
 /** The test hooks in a test run; nothing at all otherwise (the hooks are not even built). */

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # What the test suites need beyond `npm ci`, installed only when missing so a second run is
 # quick: Debian packages (a headless keychain for keytar, Chromium, code-server's build
-# needs), keytar rebuilt if it could not build during `npm ci`, and a real VS Code
+# needs, PostgreSQL's server), keytar rebuilt if it could not build during `npm ci`, and a real VS Code
 # (code-server) in .vscode-test/. Run by `npm test` and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="libsecret-1-dev dbus dbus-x11 gnome-keyring chromium g++ make python3 libkrb5-dev"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+# The PostgreSQL store's tests start a private cluster with PostgreSQL 15's server binaries
+# (test/support/postgres.ts); Debian's postgresql only when they are not there already.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages:$missing"

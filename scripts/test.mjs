@@ -1,5 +1,5 @@
 // `npm test`: type-check, build, then every suite in order, each against real parts
-// (HTTP on loopback, SQLite files, Chromium, code-server). Prints one closing line
+// (HTTP on loopback, SQLite files, PostgreSQL, Chromium, code-server). Prints one closing line
 // "N passed, N failed". Suites: node scripts/test.mjs [suite...] to run some.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -46,6 +46,11 @@ const suites = {
   build: () => ['node', 'scripts/build.mjs'],
   unit: () => nodeTest('test/unit'),
   server: () => nodeTest('test/server'),
+  // The same server tests against the PostgreSQL store (a private cluster per test file, SPEC §11).
+  'server-postgres': () => {
+    const cmd = nodeTest('test/server');
+    return cmd && ['env', 'ODC_TEST_STORE=postgres', ...cmd];
+  },
   webview: () => nodeTest('test/webview'),
   vscode: () => (fs.existsSync(path.join(root, 'dist/test/vscode/index.js')) ? ['node', 'scripts/run-vscode-tests.mjs', '.', 'dist/test/vscode/index.js'] : null),
   'vscode-multiroot': () =>

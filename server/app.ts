@@ -15,13 +15,16 @@ import { openApiDocument } from './openapi';
 import { adminRouter } from './routes/admin';
 import { appsRouter } from './routes/apps';
 import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter } from './routes/runtime';
-import type { Store, TokenRecord } from './store/store';
+import { problemOfDomainError, RETRY_AFTER_SECONDS } from './http/problems';
+import { DomainError } from './services/errors';
+import type { Portal } from './services/portal';
+import type { TokenRecord } from './services/tokens';
 import { loadPortalAssets, pagesRouter, type PortalAssets } from './web/pages';
-import { SqliteSessionStorage } from './web/sessionStorage';
+import { sessionStorageFor } from './web/sessionStorage';
 import { currentSessionRouter, signInRouter, WebSessions } from './web/sessions';
 
 export interface AppDeps {
-  store: Store;
+  portal: Portal;
   logger: Logger;
   version: string;
   limiter?: FailedAuthLimiter;
@@ -88,7 +91,7 @@ function requestLog(logger: Logger) {
 }
 
 export function createApp(deps: AppDeps): RequestListener {
-  const { store, logger, version } = deps;
+  const { portal, logger, version } = deps;
   const limiter = deps.limiter ?? new FailedAuthLimiter();
   const app = express();
   app.disable('x-powered-by');
@@ -109,8 +112,17 @@ export function createApp(deps: AppDeps): RequestListener {
   });
 
   const v1 = express.Router();
-  v1.get('/health', (_req, res) => {
-    const body: HealthResponse = { status: 'ok', version };
+  // Which store answers, and whether it can be reached now (503 while it cannot: SPEC §11).
+  v1.get('/health', async (_req, res) => {
+    let reachable = true;
+    try {
+      await portal.storage.ping();
+    } catch {
+      reachable = false;
+    }
+    const body: HealthResponse = { status: reachable ? 'ok' : 'degraded', version, store: portal.storage.kind };
+    res.status(reachable ? 200 : 503).set('Cache-Control', 'no-store');
+    if (!reachable) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.json(body);
   });
   const openapi = openApiDocument(version);
@@ -121,22 +133,22 @@ export function createApp(deps: AppDeps): RequestListener {
     logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
   };
   // The web UI's sessions (server/web): a session cookie authenticates like a bearer token.
-  const sessions = new WebSessions({ storage: new SqliteSessionStorage(store.db), audit: (actor, entry) => store.recordRefusal(actor, entry), onAuditError });
-  const auth = authenticator(store, limiter, onAuditError, sessions.resolve);
+  const sessions = new WebSessions({ storage: sessionStorageFor(portal.storage), audit: (actor, entry) => portal.audit.recordRefusal(actor, entry), onAuditError });
+  const auth = authenticator(portal.tokens, portal.audit, limiter, onAuditError, sessions.resolve);
   v1.use(signInRouter(sessions, auth));
   v1.use(authenticate(auth));
   v1.use(sessions.noStore);
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
-  const readRuntime = runtimeReader(store);
+  const readRuntime = runtimeReader(portal.values);
   v1.use(runtimeRouter(readRuntime));
   v1.get('/stages', allowRoles('admin', 'developer', 'operator'), (_req, res) => {
-    const body: StagesResponse = { stages: store.stages };
+    const body: StagesResponse = { stages: portal.stages };
     res.json(body);
   });
   v1.use(currentSessionRouter(sessions));
-  v1.use(appsRouter(store));
-  v1.use(adminRouter(store));
+  v1.use(appsRouter(portal));
+  v1.use(adminRouter(portal));
   app.use(API_PREFIX, v1);
   app.use(pagesRouter(sessions, deps.portalAssets === undefined ? loadPortalAssets() : deps.portalAssets));
 
@@ -144,8 +156,9 @@ export function createApp(deps: AppDeps): RequestListener {
     throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}; see ${API_PREFIX}/openapi.json`);
   });
 
-  const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  const errorHandler: ErrorRequestHandler = async (err: unknown, req, res, _next) => {
     let problem: Problem;
+    if (err instanceof DomainError && problemOfDomainError(err)) err = problemOfDomainError(err as DomainError);
     if (err instanceof HttpProblem) {
       problem = { type: 'about:blank', title: err.title, status: err.status, detail: err.detail, ...err.extras };
     } else if (err instanceof DecryptionError) {
@@ -173,7 +186,7 @@ export function createApp(deps: AppDeps): RequestListener {
     // Every refusal of a signed-in request is recorded once (failed sign-ins are aggregated in auth).
     if (req.token && problem.status >= 400 && problem.status < 500) {
       try {
-        store.recordRefusal(actorOf(req), {
+        await portal.audit.recordRefusal(actorOf(req), {
           action: 'request.refused',
           outcome: problem.status === 403 ? 'denied' : 'refused',
           ...routeNames(req),
@@ -190,6 +203,7 @@ export function createApp(deps: AppDeps): RequestListener {
       }
     }
     if (res.headersSent) return;
+    if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).set('Cache-Control', 'no-store').send(JSON.stringify(problem));
   };
   app.use(errorHandler);
@@ -204,12 +218,12 @@ export function createApp(deps: AppDeps): RequestListener {
   if (!helmetHeaders) return app;
   const fastUrl = API_PREFIX + RUNTIME_PATH;
   const fixedHeaders: OutgoingHttpHeader[] = helmetHeaders.flat();
-  return (req, res) => {
+  return async (req, res) => {
     if (req.method !== 'GET' || req.url !== fastUrl || req.headers.host === undefined || hasBody(req)) return app(req, res);
     const start = process.hrtime.bigint();
     let outcome;
     try {
-      outcome = auth(req, req.url);
+      outcome = await auth(req, req.url);
     } catch {
       // e.g. a busy store: the app answers (and authenticates again; nothing was counted).
       return app(req, res);
@@ -219,7 +233,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const token = outcome;
     let answer;
     try {
-      answer = readRuntime(outcome, req.headers['if-none-match']);
+      answer = await readRuntime(outcome, req.headers['if-none-match']);
     } catch {
       return app(req, res); // the error handler answers what the route throws
     }

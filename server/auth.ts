@@ -5,7 +5,8 @@ import type { Role, Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
 import type { IncomingMessage } from 'node:http';
 import { forbidden, HttpProblem, tooManyRequests, unauthorized } from './errors';
-import type { Store, TokenRecord } from './store/store';
+import type { AuditService } from './services/audit';
+import type { TokenRecord, TokenService } from './services/tokens';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -81,16 +82,19 @@ export type AuthOutcome = TokenRecord | HttpProblem;
  * (the request is refused either way) and `onAuditError` reports it, as for other refusals.
  * `url` is the request's URL as received (originalUrl); only its path is recorded.
  */
+export type Authenticator = (req: IncomingMessage, url: string) => Promise<AuthOutcome>;
+
 export function authenticator(
-  store: Store,
+  tokens: TokenService,
+  audit: AuditService,
   limiter: FailedAuthLimiter,
   onAuditError: (err: unknown) => void = () => {},
-  resolveSession?: (req: IncomingMessage) => AuthOutcome | null,
-): (req: IncomingMessage, url: string) => AuthOutcome {
-  return (req, url) => {
+  resolveSession?: (req: IncomingMessage) => Promise<AuthOutcome | null>,
+): Authenticator {
+  return async (req, url) => {
     // A web UI session (server/web/sessions.ts), when there is no bearer token: a live one is
     // answered before the limiter, so others' failures never lock it out; null goes on as no token.
-    const session = req.headers.authorization === undefined ? (resolveSession?.(req) ?? null) : null;
+    const session = req.headers.authorization === undefined && resolveSession ? await resolveSession(req) : null;
     if (session) return session;
     const client = clientOf(req);
     if (limiter.isBlocked(client)) {
@@ -98,12 +102,12 @@ export function authenticator(
     }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
-    const token = match ? store.findToken(match[1]!) : null;
+    const token = match ? await tokens.find(match[1]!) : null;
     if (!token) {
       const { record, failures } = limiter.fail(client);
       if (record) {
         try {
-          store.recordRefusal(
+          await audit.recordRefusal(
             { tokenId: null, tokenName: null, client },
             { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${url.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
           );
@@ -129,9 +133,9 @@ export function preauthenticated(req: IncomingMessage, outcome: AuthOutcome): vo
 }
 
 /** The middleware form of `authenticator`: sets req.token, or forwards the refusal. */
-export function authenticate(auth: (req: IncomingMessage, url: string) => AuthOutcome): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const outcome = (req as Request & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] ?? auth(req, req.originalUrl);
+export function authenticate(auth: Authenticator): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const outcome = (req as Request & { [PREAUTHENTICATED]?: AuthOutcome })[PREAUTHENTICATED] ?? (await auth(req, req.originalUrl));
     if (outcome instanceof HttpProblem) return next(outcome);
     req.token = outcome;
     next();

@@ -10,10 +10,10 @@ import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
 import { createHttpServer } from './http/clientError';
 import { newKey } from './crypto/envelope';
-import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages } from './runtime';
+import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages, redactUrl } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
-  serve [--data-dir DIR] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
+  serve [--data-dir DIR] [--database-url postgres://...] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
   token create --name N --role admin|developer|operator|runtime [--app A]... [--stage S]...
   token list
   token revoke ID
@@ -21,46 +21,61 @@ const USAGE = `usage: odc-portal <command>
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
   values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
-Environment: PORTAL_DATA_DIR, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
-  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
+Every command that opens the store takes --data-dir, --database-url and --stages.
+Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
+  PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
+  PORTAL_DB_QUERY_TIMEOUT_MS, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
 const CLI_ACTOR: AuditActor = { tokenId: null, tokenName: 'odc-portal (local command line)', client: 'cli' };
 
 class UsageError extends Error {}
 
-function common(values: { 'data-dir'?: string; stages?: string }) {
+function common(values: { 'data-dir'?: string; 'database-url'?: string; stages?: string }) {
   const env = process.env;
   return {
     dataDir: values['data-dir'] ?? env.PORTAL_DATA_DIR ?? './data',
+    // PostgreSQL (SPEC §11) when given; the embedded store in the data dir otherwise.
+    databaseUrl: values['database-url'] || env.PORTAL_DATABASE_URL || undefined,
     stages: parseStages(values.stages ?? env.PORTAL_STAGES ?? DEFAULT_STAGES),
   };
 }
 
-const commonOptions = { 'data-dir': { type: 'string' }, stages: { type: 'string' } } as const;
+const commonOptions = { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, stages: { type: 'string' } } as const;
 
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' } } });
-  const { dataDir, stages } = common(values);
+  const { dataDir, databaseUrl, stages } = common(values);
   const host = values.host ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
   const logger = createLogger();
-  const { store } = await openStore({ dataDir, stages, env: process.env, logger, create: true });
-  if (store.countTokens() === 0) {
-    const { token } = store.createToken({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, CLI_ACTOR);
-    const file = path.join(path.resolve(dataDir), 'admin.token');
-    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
-    // Shown once here and in the file; nowhere else, ever.
-    process.stdout.write(
-      `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
-        `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
-    );
-  }
-  const app = createApp({ store, logger, version: packageVersion() });
+  const { portal } = await openStore({
+    dataDir,
+    databaseUrl,
+    listen: true,
+    stages,
+    env: process.env,
+    logger,
+    create: true,
+    firstAdmin: {
+      actor: CLI_ACTOR,
+      onCreated: (token) => {
+        const file = path.join(path.resolve(dataDir), 'admin.token');
+        fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+        // Shown once here and in the file; nowhere else, ever.
+        process.stdout.write(
+          `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
+            `Sign in with it (VS Code: "ODC: Sign In"), create personal tokens, then delete ${file}.\n\n`,
+        );
+      },
+    },
+  });
+  const app = createApp({ portal, logger, version: packageVersion() });
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
-    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (data: ${path.resolve(dataDir)})\n`);
+    const where = databaseUrl ? `store: PostgreSQL at ${redactUrl(databaseUrl)}` : `data: ${path.resolve(dataDir)}`;
+    process.stdout.write(`odc-portal listening on http://${addr.address}:${addr.port} (${where})\n`);
   });
   server.on('error', (err) => {
     logger.error({ err: { code: (err as NodeJS.ErrnoException).code } }, `cannot listen on ${host}:${port}`);
@@ -68,8 +83,7 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
-      store.close();
-      process.exit(0);
+      void portal.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };
@@ -77,15 +91,15 @@ async function serve(argv: string[]) {
   process.on('SIGTERM', stop);
 }
 
-type CommonValues = { 'data-dir'?: string; stages?: string };
+type CommonValues = { 'data-dir'?: string; 'database-url'?: string; stages?: string };
 
 async function withStore<T>(values: CommonValues, fn: (opened: Awaited<ReturnType<typeof openStore>>) => Promise<T> | T) {
-  const { dataDir, stages } = common(values);
-  const opened = await openStore({ dataDir, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
+  const { dataDir, databaseUrl, stages } = common(values);
+  const opened = await openStore({ dataDir, databaseUrl, stages, env: process.env, logger: createLogger(process.env.PORTAL_LOG_LEVEL ?? 'warn'), create: false });
   try {
     return await fn(opened);
   } finally {
-    opened.store.close();
+    await opened.portal.close();
   }
 }
 
@@ -107,17 +121,17 @@ async function token(argv: string[]) {
     const apps: Scope = values.app?.length ? values.app : '*';
     const stages: Scope = values.stage?.length ? values.stage : '*';
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
-    await withStore(values, ({ store }) => {
-      const unknown = stages === '*' ? [] : stages.filter((s) => !store.hasStage(s));
+    await withStore(values, async ({ portal }) => {
+      const unknown = stages === '*' ? [] : stages.filter((s) => !portal.hasStage(s));
       if (unknown.length) throw new UsageError(`unknown stage(s): ${unknown.join(', ')}`);
-      const created = store.createToken({ name, role, apps, stages }, CLI_ACTOR);
+      const created = await portal.tokens.create({ name, role, apps, stages }, CLI_ACTOR);
       process.stdout.write(`created token ${created.id} (${role}); it is shown only now:\n${created.token}\n`);
     });
   } else if (sub === 'list') {
     const { values } = parseArgs({ args: rest, options: commonOptions });
-    await withStore(values, ({ store }) => {
+    await withStore(values, async ({ portal }) => {
       const scope = (s: Scope) => (s === '*' ? '*' : s.join(','));
-      for (const t of store.listTokens()) {
+      for (const t of await portal.tokens.list()) {
         process.stdout.write(`${t.id}\t${t.role}\t${t.name}\tapps=${scope(t.apps)}\tstages=${scope(t.stages)}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\n`);
       }
     });
@@ -125,8 +139,8 @@ async function token(argv: string[]) {
     const { values, positionals } = parseArgs({ args: rest, options: commonOptions, allowPositionals: true });
     const id = positionals[0];
     if (!id) throw new UsageError('token revoke needs the token id (see token list)');
-    await withStore(values, ({ store }) => {
-      store.revokeToken(id, CLI_ACTOR);
+    await withStore(values, async ({ portal }) => {
+      await portal.tokens.revoke(id, CLI_ACTOR);
       process.stdout.write(`revoked ${id}\n`);
     });
   } else throw new UsageError(USAGE);
@@ -134,7 +148,7 @@ async function token(argv: string[]) {
 
 async function rotateKey(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: commonOptions });
-  await withStore(values, async ({ store, masterKey, source }) => {
+  await withStore(values, async ({ portal, masterKey, source }) => {
     let next: Buffer;
     if (source.kind === 'environment') {
       const pending = await source.loadPending();
@@ -145,7 +159,7 @@ async function rotateKey(argv: string[]) {
       // Stored before the commit, promoted after: a crash in between is finished at the next start.
       await source.stagePending(next);
     }
-    const n = store.rotateMasterKey(masterKey, next, CLI_ACTOR);
+    const n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR);
     if (source.kind !== 'environment') await source.promotePending();
     process.stdout.write(
       `re-wrapped ${n} keys under a new master key (${source.describe}).\n` +
@@ -158,8 +172,8 @@ async function audit(argv: string[]) {
   const [sub, ...rest] = argv;
   if (sub !== 'verify') throw new UsageError(USAGE);
   const { values } = parseArgs({ args: rest, options: commonOptions });
-  await withStore(values, ({ store }) => {
-    const result = store.verifyAudit();
+  await withStore(values, async ({ portal }) => {
+    const result = await portal.audit.verify();
     process.stdout.write(result.ok ? `audit chain ok: ${result.events} events\n` : `AUDIT CHAIN BROKEN at event ${result.firstBadEvent} (${result.events} read)\n`);
     if (!result.ok) process.exitCode = 1;
   });

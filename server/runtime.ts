@@ -3,8 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
-import { resolveMasterKey, type MasterKeySource } from './crypto/keySources';
-import { Store } from './store/store';
+import { decodeKey, KeySourceError, resolveMasterKey, type MasterKeySource } from './crypto/keySources';
+import type { AuditActor } from './audit/chain';
+import { Portal } from './services/portal';
+import { SqliteStorage } from './store/sqlite/sqliteStorage';
+import { PgStorage } from './store/postgres/pgStorage';
 
 export const DEFAULT_STAGES = 'development:Development,qa:QA,production:Production';
 
@@ -45,12 +48,27 @@ export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info'): Lo
 }
 
 export interface OpenedStore {
-  store: Store;
+  portal: Portal;
   masterKey: Buffer;
   source: MasterKeySource;
 }
 
-export async function openStore(opts: { dataDir: string; stages: Stage[]; env: NodeJS.ProcessEnv; logger: Logger; create: boolean }): Promise<OpenedStore> {
+export interface OpenStoreOptions {
+  dataDir: string;
+  stages: Stage[];
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  create: boolean;
+  /** PostgreSQL instead of the embedded store (--database-url, PORTAL_DATABASE_URL). */
+  databaseUrl?: string;
+  /** Listen to the change feed (serve; a one-shot command does not cache). */
+  listen?: boolean;
+  /** Create the first admin token when the store has none (serve); given the token once. */
+  firstAdmin?: { actor: AuditActor; onCreated: (token: string) => Promise<void> | void };
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
+  if (opts.databaseUrl) return openPostgresStore({ ...opts, databaseUrl: opts.databaseUrl });
   const dataDir = path.resolve(opts.dataDir);
   const dbFile = path.join(dataDir, 'portal.db');
   const exists = fs.existsSync(dbFile);
@@ -61,8 +79,15 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   let masterKey = resolved.key;
   // A rotation that committed but did not promote its new key (crash in between) is finished here.
   const pending = await resolved.source.loadPending();
-  const store = new Store({ file: dbFile, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages });
-  if (store.usedAlternateKey) {
+  const storage = new SqliteStorage(dbFile);
+  let portal: Portal;
+  try {
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  if (portal.usedAlternateKey) {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
     else {
@@ -74,5 +99,61 @@ export async function openStore(opts: { dataDir: string; stages: Stage[]; env: N
   // process umask, before this chmod, and the WAL holds values and ciphertexts like the database.
   for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
   opts.logger.info(`master key source: ${resolved.source.describe}${resolved.created ? ' (created)' : ''}`);
-  return { store, masterKey, source: resolved.source };
+  return { portal, masterKey, source: resolved.source };
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new KeySourceError(`${name} must be a positive whole number`);
+  return n;
+}
+
+/** A URL for logs: the password never. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a database URL that does not parse)';
+  }
+}
+
+/**
+ * The PostgreSQL store (SPEC §11). Every instance needs the same PORTAL_MASTER_KEY: the keychain
+ * and key file sources belong to the embedded store, whose data dir is one machine's.
+ */
+async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string }): Promise<OpenedStore> {
+  const env = opts.env;
+  if (!env.PORTAL_MASTER_KEY) {
+    throw new KeySourceError(
+      'no master key found: with a database URL, set PORTAL_MASTER_KEY (32 bytes, base64; the same on every instance). odc-portal migrate prints the key of a moved embedded store.',
+    );
+  }
+  const log = { info: (m: string) => opts.logger.info(m), warn: (m: string) => opts.logger.warn(m) };
+  const resolved = await resolveMasterKey({ dataDir: opts.dataDir, env, log, allowCreate: false });
+  const pending = env.PORTAL_NEW_MASTER_KEY ? decodeKey(env.PORTAL_NEW_MASTER_KEY, 'PORTAL_NEW_MASTER_KEY') : null;
+  if (opts.firstAdmin) fs.mkdirSync(path.resolve(opts.dataDir), { recursive: true, mode: 0o700 });
+  const storage = new PgStorage({
+    url: opts.databaseUrl,
+    logger: opts.logger,
+    poolMax: envInt(env, 'PORTAL_DB_POOL_MAX', 10),
+    connectTimeoutMs: envInt(env, 'PORTAL_DB_CONNECT_TIMEOUT_MS', 2_000),
+    queryTimeoutMs: envInt(env, 'PORTAL_DB_QUERY_TIMEOUT_MS', 5_000),
+    noFeed: !opts.listen,
+    create: opts.create,
+  });
+  let portal: Portal;
+  try {
+    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    if (opts.listen) await storage.listen();
+  } catch (err) {
+    await storage.close().catch(() => {});
+    throw err;
+  }
+  if (portal.usedAlternateKey) opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
+  opts.logger.info(`store: PostgreSQL at ${redactUrl(opts.databaseUrl)}; master key source: ${resolved.source.describe}`);
+  return { portal, masterKey: portal.usedAlternateKey ? pending! : resolved.key, source: resolved.source };
 }

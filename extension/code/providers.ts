@@ -17,22 +17,42 @@ export class SettingCompletionProvider implements vscode.CompletionItemProvider 
     if (!lang) return undefined;
     const env = this.index.appFor(doc.uri);
     if (!env) return undefined;
-    const site = completionSite(doc.getText(), doc.offsetAt(position), lang);
+    // The document's cached scan (JavaScript): no second pass over the file per keystroke.
+    const site = completionSite(doc.getText(), doc.offsetAt(position), lang, this.index.scan(doc));
     if (!site) return undefined;
     const range = new vscode.Range(doc.positionAt(site.start), doc.positionAt(site.end));
     const items: vscode.CompletionItem[] = [];
     for (const [variable, names] of env.index.byVariable) {
       if (names.length !== 1) continue;
       const setting = env.settings.get(names[0]!)!;
-      const item = new vscode.CompletionItem({ label: variable, description: setting.isSecret ? 'secret' : setting.type }, setting.isSecret ? vscode.CompletionItemKind.Constant : vscode.CompletionItemKind.Variable);
+      const item = new SettingCompletionItem({ label: variable, description: setting.isSecret ? 'secret' : setting.type }, setting.isSecret ? vscode.CompletionItemKind.Constant : vscode.CompletionItemKind.Variable, setting);
       item.range = range;
       item.detail = `${setting.name} · ${setting.rawType ?? '?'}${setting.isSecret ? ' · secret' : ''}`;
-      item.documentation = new vscode.MarkdownString(setting.description ? escapeMarkdown(setting.description) : '_No description._');
+      // The description is added in resolveCompletionItem, for the item the user looks at: with
+      // thousands of settings, sending every description with the list costs more than the list.
       // Settings first, ahead of words VS Code suggests from the file.
       item.sortText = `0_${variable}`;
       items.push(item);
     }
     return items;
+  }
+
+  resolveCompletionItem(item: vscode.CompletionItem): vscode.CompletionItem {
+    // VS Code hands back the item this provider made (the extension host keeps it by id).
+    if (item instanceof SettingCompletionItem) {
+      item.documentation = new vscode.MarkdownString(item.setting.description ? escapeMarkdown(item.setting.description) : '_No description._');
+    }
+    return item;
+  }
+}
+
+class SettingCompletionItem extends vscode.CompletionItem {
+  constructor(
+    label: vscode.CompletionItemLabel,
+    kind: vscode.CompletionItemKind,
+    readonly setting: LooseSetting,
+  ) {
+    super(label, kind);
   }
 }
 

@@ -9,17 +9,19 @@ import { findReferencesCommand, importDotenvCommand, moveToSecretCommand } from 
 import { SettingCompletionProvider, SettingDefinitionProvider, SettingHoverProvider } from './providers';
 import { StageStatusCache } from './stageStatus';
 
-export function registerCodeIntelligence(subs: vscode.Disposable[], deps: Pick<Deps, 'model' | 'log' | 'session' | 'confirm' | 'refreshTree'>, ready: Promise<void>): void {
+export function registerCodeIntelligence(subs: vscode.Disposable[], deps: Pick<Deps, 'model' | 'log' | 'session' | 'confirm' | 'refreshTree'>, ready: Promise<void>): { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider } {
   const index = new CodeIndex(deps.model, deps.log);
   const stages = new StageStatusCache(deps.session, deps.log);
   const definitions = new SettingDefinitionProvider(index);
+  const completion = new SettingCompletionProvider(index);
+  const hover = new SettingHoverProvider(index, stages);
   subs.push(
     index,
     stages,
     new CodeDiagnostics(index),
     // Triggered by "." (process.env.) and by quotes (os.environ[", os.getenv(').
-    vscode.languages.registerCompletionItemProvider(CODE_SELECTOR, new SettingCompletionProvider(index), '.', '"', "'"),
-    vscode.languages.registerHoverProvider(CODE_SELECTOR, new SettingHoverProvider(index, stages)),
+    vscode.languages.registerCompletionItemProvider(CODE_SELECTOR, completion, '.', '"', "'"),
+    vscode.languages.registerHoverProvider(CODE_SELECTOR, hover),
     vscode.languages.registerDefinitionProvider(CODE_SELECTOR, definitions),
     vscode.languages.registerReferenceProvider(CODE_SELECTOR, definitions),
     vscode.languages.registerCodeActionsProvider(CODE_SELECTOR, new CodeQuickFixes(index), { providedCodeActionKinds: CodeQuickFixes.kinds }),
@@ -45,4 +47,5 @@ export function registerCodeIntelligence(subs: vscode.Disposable[], deps: Pick<D
       }),
     );
   }
+  return { completion, hover };
 }

@@ -68,6 +68,11 @@ export function valueAad(app: string, stage: string, setting: string, version: n
   return JSON.stringify(['odc-portal/value/v1', app, stage, setting, version]);
 }
 
+/** The associated data that binds a sealed definitions document to its app and revision. */
+export function definitionsAad(app: string, revision: number): string {
+  return JSON.stringify(['odc-portal/definitions/v1', app, revision]);
+}
+
 /** Wraps a data key under the master key (nonce | wrapped | tag), bound to its id. */
 export function wrapKey(masterKey: Buffer, keyId: number, key: Buffer): Buffer {
   const { nonce, body, tag } = gcmSeal(masterKey, key, Buffer.from(`odc-portal/data-key/${keyId}`));

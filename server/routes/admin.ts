@@ -5,7 +5,7 @@ import { createTokenRequestSchema, type CreateTokenRequest, type CreateTokenResp
 import { actorOf, allowRoles, requireScope } from '../auth';
 import { badRequest, unprocessable } from '../errors';
 import { validateBody } from '../http/body';
-import type { Store } from '../store/store';
+import type { Portal } from '../services/portal';
 
 const pageSchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -18,43 +18,43 @@ function page(req: Request) {
   return parsed.data;
 }
 
-export function adminRouter(store: Store): Router {
+export function adminRouter(portal: Portal): Router {
   const r = Router();
 
-  r.post('/tokens', allowRoles('admin'), validateBody(createTokenRequestSchema), (req, res) => {
+  r.post('/tokens', allowRoles('admin'), validateBody(createTokenRequestSchema), async (req, res) => {
     const body = req.body as CreateTokenRequest;
     const apps = body.apps ?? '*';
     const stages = body.stages ?? '*';
     if (body.role === 'runtime' && (!Array.isArray(apps) || apps.length !== 1 || !Array.isArray(stages) || stages.length !== 1)) {
       throw unprocessable('a runtime token reads exactly one app in exactly one stage: give apps: ["<app>"] and stages: ["<stage>"]');
     }
-    const unknownStages = Array.isArray(stages) ? stages.filter((s) => !store.hasStage(s)) : [];
-    if (unknownStages.length > 0) throw unprocessable(`unknown stage(s) ${unknownStages.join(', ')}; the stages are ${store.stageKeys().join(', ')}`);
-    const created: CreateTokenResponse = store.createToken({ name: body.name, role: body.role, apps, stages }, actorOf(req));
+    const unknownStages = Array.isArray(stages) ? stages.filter((s) => !portal.hasStage(s)) : [];
+    if (unknownStages.length > 0) throw unprocessable(`unknown stage(s) ${unknownStages.join(', ')}; the stages are ${portal.stageKeys().join(', ')}`);
+    const created: CreateTokenResponse = await portal.tokens.create({ name: body.name, role: body.role, apps, stages }, actorOf(req));
     res.status(201).json(created);
   });
 
-  r.get('/tokens', allowRoles('admin'), (_req, res) => {
-    res.json({ tokens: store.listTokens() });
+  r.get('/tokens', allowRoles('admin'), async (_req, res) => {
+    res.json({ tokens: await portal.tokens.list() });
   });
 
-  r.delete('/tokens/:id', allowRoles('admin'), (req: Request<{ id: string }>, res) => {
-    store.revokeToken(req.params.id, actorOf(req));
+  r.delete('/tokens/:id', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
+    await portal.tokens.revoke(req.params.id, actorOf(req));
     res.status(204).end();
   });
 
-  r.get('/audit/verify', allowRoles('admin'), (_req, res) => {
-    res.json(store.verifyAudit());
+  r.get('/audit/verify', allowRoles('admin'), async (_req, res) => {
+    res.json(await portal.audit.verify());
   });
 
-  r.get('/audit', allowRoles('admin'), (req, res) => {
-    res.json({ events: store.listAudit(page(req)) });
+  r.get('/audit', allowRoles('admin'), async (req, res) => {
+    res.json({ events: await portal.audit.list(page(req)) });
   });
 
-  r.get('/apps/:app/audit', allowRoles('admin', 'developer'), requireScope, (req: Request<{ app: string }>, res) => {
-    store.getApp(req.params.app); // 404 for an app never published
+  r.get('/apps/:app/audit', allowRoles('admin', 'developer'), requireScope, async (req: Request<{ app: string }>, res) => {
+    await portal.apps.getApp(req.params.app); // 404 for an app never published
     const stages = req.token!.stages;
-    res.json({ events: store.listAudit({ ...page(req), app: req.params.app, ...(stages === '*' ? {} : { stages }) }) });
+    res.json({ events: await portal.audit.list({ ...page(req), app: req.params.app, ...(stages === '*' ? {} : { stages }) }) });
   });
 
   return r;

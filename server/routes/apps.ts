@@ -13,7 +13,7 @@ import { appDefinitionsSchema, normalizeDefinitions, ruleProblems, type Definiti
 import { actorOf, allowRoles, inScope, requireScope } from '../auth';
 import { badRequest, unprocessable } from '../errors';
 import { describeShapeIssue, validateBody } from '../http/body';
-import type { Store } from '../store/store';
+import type { Portal } from '../services/portal';
 
 const PEOPLE = ['admin', 'developer', 'operator'] as const;
 
@@ -23,21 +23,21 @@ function problemName(doc: { settings: Array<{ name: string }> }, p: DefinitionPr
   return p.path.join('.') || 'definitions';
 }
 
-export function appsRouter(store: Store): Router {
+export function appsRouter(portal: Portal): Router {
   const r = Router();
 
-  r.get('/apps', allowRoles(...PEOPLE), (req, res) => {
+  r.get('/apps', allowRoles(...PEOPLE), async (req, res) => {
     const token = req.token!;
-    const body: AppsResponse = { apps: store.listApps().filter((a) => inScope(token.apps, a.key)) };
+    const body: AppsResponse = { apps: (await portal.apps.listApps()).filter((a) => inScope(token.apps, a.key)) };
     res.json(body);
   });
 
-  r.get('/apps/:app', allowRoles(...PEOPLE), requireScope, (req: Request<{ app: string }>, res) => {
-    const body: AppResponse = store.getApp(req.params.app);
+  r.get('/apps/:app', allowRoles(...PEOPLE), requireScope, async (req: Request<{ app: string }>, res) => {
+    const body: AppResponse = await portal.apps.getApp(req.params.app);
     res.json(body);
   });
 
-  r.post('/apps/:app/publish', allowRoles('admin', 'developer'), requireScope, validateBody(publishRequestSchema), (req: Request<{ app: string }>, res) => {
+  r.post('/apps/:app/publish', allowRoles('admin', 'developer'), requireScope, validateBody(publishRequestSchema), async (req: Request<{ app: string }>, res) => {
     const body = req.body as { definitions: unknown; baseRevision?: number; dryRun?: boolean };
     const shape = appDefinitionsSchema.safeParse(body.definitions);
     if (!shape.success) {
@@ -54,7 +54,7 @@ export function appsRouter(store: Store): Router {
         errors: problems.map((p) => ({ name: problemName(doc, p), detail: p.message, path: p.path.join('.') })),
       });
     }
-    const result: PublishResponse = store.publish(normalizeDefinitions(doc), { baseRevision: body.baseRevision, dryRun: body.dryRun }, actorOf(req));
+    const result: PublishResponse = await portal.apps.publish(normalizeDefinitions(doc), { baseRevision: body.baseRevision, dryRun: body.dryRun }, actorOf(req));
     res.json(result);
   });
 
@@ -63,13 +63,13 @@ export function appsRouter(store: Store): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  values.get('/', (req: Request<{ app: string; stage: string }>, res) => {
-    const body: StageSettingsResponse = store.readStage(req.params.app, req.params.stage);
+  values.get('/', async (req: Request<{ app: string; stage: string }>, res) => {
+    const body: StageSettingsResponse = await portal.values.readStage(req.params.app, req.params.stage);
     res.json(body);
   });
-  values.patch('/', validateBody(patchValuesRequestSchema), (req: Request<{ app: string; stage: string }>, res) => {
+  values.patch('/', validateBody(patchValuesRequestSchema), async (req: Request<{ app: string; stage: string }>, res) => {
     const { changes } = req.body as PatchValuesRequest;
-    const body: StageSettingsResponse = store.patchStage(req.params.app, req.params.stage, changes, actorOf(req));
+    const body: StageSettingsResponse = await portal.values.patchStage(req.params.app, req.params.stage, changes, actorOf(req));
     res.json(body);
   });
   r.use('/apps/:app/stages/:stage/settings', values);

@@ -4,7 +4,8 @@
 import { Router } from 'express';
 import type { Role, RuntimeSettingsResponse } from '../../common/api';
 import { allowRoles } from '../auth';
-import type { RuntimeSettings, Store, TokenRecord } from '../store/store';
+import type { TokenRecord } from '../services/tokens';
+import type { RuntimeSettings, ValuesService } from '../services/values';
 
 export const RUNTIME_PATH = '/runtime/settings';
 export const RUNTIME_ROLES: readonly Role[] = ['runtime'];
@@ -18,15 +19,15 @@ export interface RuntimeAnswer {
 }
 
 /** The run-time answer for a runtime token, shared by the route and the fast path. */
-export function runtimeReader(store: Store): (token: TokenRecord, ifNoneMatch: string | undefined) => RuntimeAnswer {
+export function runtimeReader(values: ValuesService): (token: TokenRecord, ifNoneMatch: string | undefined) => Promise<RuntimeAnswer> {
   // The serialized answer, per memoized store answer (same app, stage, values): built once, and
   // collectable as soon as the store drops that answer after a write.
   const bodies = new WeakMap<RuntimeSettings, Buffer>();
-  return (token, ifNoneMatch) => {
+  return async (token, ifNoneMatch) => {
     // Creation guarantees exactly one app and one stage for a runtime token.
     const app = (token.apps as string[])[0]!;
     const stage = (token.stages as string[])[0]!;
-    const current = store.runtimeSettings(app, stage);
+    const current = await values.runtimeSettings(app, stage);
     const { revision, settings, etag } = current;
     const notModified =
       ifNoneMatch !== undefined &&
@@ -46,8 +47,8 @@ export function runtimeReader(store: Store): (token: TokenRecord, ifNoneMatch: s
 
 export function runtimeRouter(read: ReturnType<typeof runtimeReader>): Router {
   const r = Router();
-  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), (req, res) => {
-    const { etag, notModified, bytes } = read(req.token!, req.headers['if-none-match']);
+  r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), async (req, res) => {
+    const { etag, notModified, bytes } = await read(req.token!, req.headers['if-none-match']);
     res.set('Cache-Control', 'no-store');
     res.set('ETag', etag);
     if (notModified) {

@@ -96,14 +96,14 @@ export function pagesRouter(sessions: WebSessions, assets: PortalAssets | null):
     res.set({ 'Content-Type': file.type, 'Cache-Control': 'public, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff' }).send(file.bytes);
   });
 
-  r.get(PAGE_ROUTES, (req, res) => {
+  r.get(PAGE_ROUTES, async (req, res) => {
     pageHeaders(res, isHttps(req));
     if (!html) {
       res.status(503).send('<!DOCTYPE html><html lang="en"><head><title>ODC Portal</title></head><body><main><h1>The web UI is not built</h1><p>Run npm run build. The API is available under /api/v1.</p></main></body></html>');
       return;
     }
     // A deep link outside the signed-in token's scope answers 403 (the page says so too).
-    const session = sessions.lookup(req);
+    const session = await sessions.lookup(req);
     const app = req.params.app as string | undefined;
     const stage = req.params.stage as string | undefined;
     const denied = session && ((app !== undefined && !inScope(session.token.apps, app)) || (stage !== undefined && !inScope(session.token.stages, stage)));

@@ -9,10 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type RequestHandler } from 'express';
 import { createSessionRequestSchema, SESSION_COOKIE, SESSION_IDLE_MS, SESSION_MAX_MS, type CreateSessionRequest, type SessionResponse } from '../../common/session';
 import type { AuditActor, AuditEntry } from '../audit/chain';
-import type { AuthOutcome } from '../auth';
+import type { Authenticator, AuthOutcome } from '../auth';
 import { badRequest, forbidden, HttpProblem } from '../errors';
 import { jsonBody, validateBody } from '../http/body';
-import type { TokenRecord } from '../store/store';
+import type { TokenRecord } from '../services/tokens';
 import { crossOriginReason, csrfHeaderMatches, csrfTokenFor, isHttps, isSafeMethod } from './csrf';
 import type { SessionRow, SessionStorage } from './sessionStorage';
 
@@ -47,7 +47,7 @@ export interface ActiveSession {
 export interface WebSessionsOptions {
   storage: SessionStorage;
   /** Writes one audit record (its own transaction). */
-  audit: (actor: AuditActor, entry: AuditEntry) => void;
+  audit: (actor: AuditActor, entry: AuditEntry) => Promise<void>;
   onAuditError?: (err: unknown) => void;
   now?: () => number;
 }
@@ -64,20 +64,20 @@ export class WebSessions {
   }
 
   /** The live session of a request's cookie (expired or revoked ones are deleted), or null. */
-  lookup(req: IncomingMessage): ActiveSession | null {
+  async lookup(req: IncomingMessage): Promise<ActiveSession | null> {
     const id = sessionIdOf(req);
     if (!id) return null;
     const hash = hashSessionId(id);
-    const row = this.storage.get(hash);
+    const row = await this.storage.get(hash);
     if (!row) return null;
     const t = this.now();
     if (t - row.lastSeenAt >= SESSION_IDLE_MS || t - row.createdAt >= SESSION_MAX_MS) {
-      this.storage.delete(hash);
+      await this.storage.delete(hash);
       return null;
     }
-    const token = this.storage.activeToken(row.tokenId);
+    const token = await this.storage.activeToken(row.tokenId);
     if (!token) {
-      this.storage.delete(hash);
+      await this.storage.delete(hash);
       return null;
     }
     return { id, row, token };
@@ -89,14 +89,14 @@ export class WebSessions {
    * CSRF token, is refused (403) and audited. Null when there is no live session: the request is
    * then treated as one without credentials (and a wrong id counts as a failed authentication).
    */
-  readonly resolve = (req: IncomingMessage): AuthOutcome | null => {
-    const session = this.lookup(req);
+  readonly resolve = async (req: IncomingMessage): Promise<AuthOutcome | null> => {
+    const session = await this.lookup(req);
     if (!session) return null;
     const write = !isSafeMethod(req.method);
     const crossOrigin = crossOriginReason(req, write);
     const reason = crossOrigin ?? (write && !csrfHeaderMatches(req, session.id) ? 'no valid X-CSRF-Token header' : null);
     if (reason) {
-      this.record(req, session.token, {
+      await this.record(req, session.token, {
         action: 'session.refused',
         outcome: 'denied',
         detail: { status: 403, method: (req.method ?? '').slice(0, 10), route: (req.url ?? '').split('?')[0]!.slice(0, 200), reason: crossOrigin ? 'cross-origin' : 'csrf-token' },
@@ -104,7 +104,7 @@ export class WebSessions {
       return forbidden(`refused a cross-site or unverified request made with a session cookie (${reason}); use the portal's own pages, or call the API with a bearer token`);
     }
     const t = this.now();
-    if (t - session.row.lastSeenAt >= TOUCH_EVERY_MS) this.storage.touch(session.row.idHash, t);
+    if (t - session.row.lastSeenAt >= TOUCH_EVERY_MS) await this.storage.touch(session.row.idHash, t);
     this.byRequest.set(req, session);
     return session.token;
   };
@@ -120,17 +120,17 @@ export class WebSessions {
     return this.byRequest.get(req);
   }
 
-  create(token: TokenRecord): { id: string; answer: SessionResponse } {
+  async create(token: TokenRecord): Promise<{ id: string; answer: SessionResponse }> {
     const t = this.now();
-    this.storage.deleteExpired(t - SESSION_IDLE_MS, t - SESSION_MAX_MS);
+    await this.storage.deleteExpired(t - SESSION_IDLE_MS, t - SESSION_MAX_MS);
     const id = randomBytes(32).toString('base64url');
     const row: SessionRow = { idHash: hashSessionId(id), tokenId: token.id, createdAt: t, lastSeenAt: t };
-    this.storage.create(row);
+    await this.storage.create(row);
     return { id, answer: this.describe({ id, row, token }) };
   }
 
-  end(session: ActiveSession): void {
-    this.storage.delete(session.row.idHash);
+  async end(session: ActiveSession): Promise<void> {
+    await this.storage.delete(session.row.idHash);
   }
 
   describe(s: ActiveSession): SessionResponse {
@@ -146,9 +146,9 @@ export class WebSessions {
     };
   }
 
-  record(req: IncomingMessage, token: TokenRecord | null, entry: AuditEntry): void {
+  async record(req: IncomingMessage, token: TokenRecord | null, entry: AuditEntry): Promise<void> {
     try {
-      this.opts.audit({ tokenId: token?.id ?? null, tokenName: token?.name ?? null, client: req.socket.remoteAddress ?? 'unknown' }, entry);
+      await this.opts.audit({ tokenId: token?.id ?? null, tokenName: token?.name ?? null, client: req.socket.remoteAddress ?? 'unknown' }, entry);
     } catch (err) {
       this.opts.onAuditError?.(err);
     }
@@ -164,7 +164,7 @@ function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): str
  * authenticator as a bearer call (`auth`), so failures are limited and audited the same way and
  * a valid token is treated exactly as on any other route.
  */
-export function signInRouter(sessions: WebSessions, auth: (req: IncomingMessage, url: string) => AuthOutcome): Router {
+export function signInRouter(sessions: WebSessions, auth: Authenticator): Router {
   const r = Router();
   r.post('/sessions', (req, _res, next) => {
     // Only this portal's own sign-in page (or a non-browser client) may sign in: a page elsewhere
@@ -172,15 +172,15 @@ export function signInRouter(sessions: WebSessions, auth: (req: IncomingMessage,
     const reason = crossOriginReason(req, false);
     if (reason) return next(forbidden(`sign in from the portal's own page (${reason})`));
     next();
-  }, jsonBody, validateBody(createSessionRequestSchema), (req: Request, res) => {
+  }, jsonBody, validateBody(createSessionRequestSchema), async (req: Request, res) => {
     const { token: secret } = req.body as CreateSessionRequest;
     const asBearer = Object.create(req, { headers: { value: { ...req.headers, authorization: `Bearer ${secret}` } } }) as IncomingMessage;
-    const outcome = auth(asBearer, req.originalUrl);
+    const outcome = await auth(asBearer, req.originalUrl);
     if (outcome instanceof HttpProblem) throw outcome;
     req.token = outcome;
     if (outcome.role === 'runtime') throw forbidden("a runtime token reads its app's settings only; sign in with a person's token (admin, developer or operator)");
-    const { id, answer } = sessions.create(outcome);
-    sessions.record(req, outcome, { action: 'session.create', outcome: 'ok', detail: { role: outcome.role } });
+    const { id, answer } = await sessions.create(outcome);
+    await sessions.record(req, outcome, { action: 'session.create', outcome: 'ok', detail: { role: outcome.role } });
     res.status(201).set('Cache-Control', 'no-store').set('Set-Cookie', cookie(req, id, SESSION_MAX_MS / 1000)).json(answer);
   });
   return r;
@@ -196,10 +196,10 @@ export function currentSessionRouter(sessions: WebSessions): Router {
   r.get('/sessions/current', current, (req, res) => {
     res.set('Cache-Control', 'no-store').json(sessions.describe(sessions.sessionOf(req)!));
   });
-  r.delete('/sessions/current', current, (req, res) => {
+  r.delete('/sessions/current', current, async (req, res) => {
     const s = sessions.sessionOf(req)!;
-    sessions.end(s);
-    sessions.record(req, s.token, { action: 'session.end', outcome: 'ok', detail: { reason: 'sign-out' } });
+    await sessions.end(s);
+    await sessions.record(req, s.token, { action: 'session.end', outcome: 'ok', detail: { reason: 'sign-out' } });
     // The browser also drops what it may hold for this origin (its cache and storage).
     res.set('Cache-Control', 'no-store').set('Set-Cookie', cookie(req, '', 0)).set('Clear-Site-Data', '"cache", "storage"').status(204).end();
   });

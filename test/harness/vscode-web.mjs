@@ -186,18 +186,21 @@ export function workbenchUrl(server, payload) {
 
 /**
  * Debian's chromium driven by playwright-core (never `npx playwright install`: it downloads).
- * HEADED=1 shows the window (needs a display). Fresh profile per call, removed by close().
+ * HEADED=1 shows the window (needs a display). Fresh profile per call, removed by close(); pass an
+ * empty `profileDir` to own it instead (close() keeps it, so a test can search it afterwards).
  */
-export async function launchBrowser({ viewport = { width: 1400, height: 900 } } = {}) {
+export async function launchBrowser({ viewport = { width: 1400, height: 900 }, profileDir } = {}) {
   let chromium;
   try {
     ({ chromium } = await import('playwright-core'));
   } catch (e) {
     throw new Error(`playwright-core is missing; run npm install in ${ROOT} (${e.message})`);
   }
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'odc-chromium-'));
-  // playwright kills chromium itself when this process exits; the profile dir is ours to delete.
-  const rmProfile = () => { try { rmDir(userDataDir); } catch {} };
+  const userDataDir = profileDir ? path.resolve(profileDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'odc-chromium-'));
+  if (profileDir) fs.mkdirSync(userDataDir, { recursive: true });
+  // playwright kills chromium itself when this process exits; the profile dir is ours to delete
+  // (unless the caller owns it).
+  const rmProfile = () => { if (!profileDir) try { rmDir(userDataDir); } catch {} };
   exitCleanups.add(rmProfile);
   // Allow third-party storage: webviews live in nested iframes and need their service worker / storage.
   fs.mkdirSync(path.join(userDataDir, 'Default'));

@@ -2,12 +2,11 @@
 // never a value or a token; failed sign-ins aggregated; the chain detects deleted, edited
 // and reordered records (HTTP and `odc-portal audit verify`); and a change whose audit
 // record cannot be written does not happen.
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { apiFrom, containsCanary, newCanary, removeDir, runCliAsync, startPortal, tempDir, type ApiResponse, type Portal } from '../support/portal';
+import { copyStore, withStoreDb, type StoreDb } from '../support/store';
 
 interface AuditEvent {
   id: number;
@@ -329,15 +328,11 @@ describe('audit', () => {
       await portal.stop();
     });
 
-    /** A fresh copy of the stopped store, changed by `edit` through SQLite directly. */
-    function copy(label: string, edit?: (db: Database.Database) => void): string {
+    /** A fresh copy of the stopped store, changed by `edit` through the database directly. */
+    async function copy(label: string, edit?: (db: StoreDb) => Promise<unknown>): Promise<string> {
       const dir = path.join(work, `copy-${label}`);
-      fs.cpSync(dataDir, dir, { recursive: true });
-      if (edit) {
-        const db = new Database(path.join(dir, 'portal.db'));
-        edit(db);
-        db.close();
-      }
+      await copyStore(dataDir, dir);
+      if (edit) await withStoreDb(dir, edit);
       return dir;
     }
 
@@ -353,43 +348,41 @@ describe('audit', () => {
     }
 
     test('an untouched store verifies ok (HTTP and CLI)', async () => {
-      const dir = copy('untouched');
+      const dir = await copy('untouched');
       assert.deepEqual(await verifyOverHttp(dir), { ok: true, events: count });
       const cli = await runCliAsync(['audit', 'verify', '--data-dir', dir]);
       assert.equal(cli.code, 0, cli.stderr);
       assert.match(cli.stdout, new RegExp(`ok: ${count} events`));
     });
 
-    const scenarios: Array<{ label: string; edit: (db: Database.Database, ids: { denied: number; middle: number }) => void; firstBad: (ids: { denied: number; middle: number }) => number }> = [
+    const scenarios: Array<{ label: string; edit: (db: StoreDb, ids: { denied: number; middle: number }) => Promise<unknown>; firstBad: (ids: { denied: number; middle: number }) => number }> = [
       {
         label: 'a deleted middle record',
-        edit: (db, { middle }) => db.prepare('DELETE FROM audit WHERE id = ?').run(middle),
+        edit: (db, { middle }) => db.run('DELETE FROM audit WHERE id = ?', middle),
         // The record after the gap no longer follows its predecessor.
         firstBad: ({ middle }) => middle + 1,
       },
       {
         label: 'the newest records cut off (truncated)',
-        edit: (db) => db.prepare('DELETE FROM audit WHERE id > ?').run(count - 2),
+        edit: (db) => db.run('DELETE FROM audit WHERE id > ?', count - 2),
         // The chain itself is intact up to there; the signed head says more should follow.
         firstBad: () => count - 1,
       },
       {
         label: 'an edited outcome (denied -> ok)',
-        edit: (db, { denied }) => db.prepare("UPDATE audit SET outcome = 'ok' WHERE id = ?").run(denied),
+        edit: (db, { denied }) => db.run("UPDATE audit SET outcome = 'ok' WHERE id = ?", denied),
         firstBad: ({ denied }) => denied,
       },
       {
         label: 'two records swapped (reordered)',
-        edit: (db, { middle }) => {
-          const cols = (db.prepare('PRAGMA table_info(audit)').all() as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== 'id');
-          const get = db.prepare(`SELECT ${cols.join(', ')} FROM audit WHERE id = ?`);
-          const a = get.get(middle) as Record<string, unknown>;
-          const b = get.get(middle + 1) as Record<string, unknown>;
-          const set = db.prepare(`UPDATE audit SET ${cols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
-          db.transaction(() => {
-            set.run({ ...b, id: middle });
-            set.run({ ...a, id: middle + 1 });
-          })();
+        edit: async (db, { middle }) => {
+          const cols = (await db.columns('audit')).filter((c) => c !== 'id');
+          const get = async (id: number) => (await db.all(`SELECT ${cols.join(', ')} FROM audit WHERE id = ?`, id))[0]!;
+          const a = await get(middle);
+          const b = await get(middle + 1);
+          const set = `UPDATE audit SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+          await db.run(set, ...cols.map((c) => b[c]), middle);
+          await db.run(set, ...cols.map((c) => a[c]), middle + 1);
         },
         firstBad: ({ middle }) => middle,
       },
@@ -397,7 +390,7 @@ describe('audit', () => {
 
     for (const s of scenarios) {
       test(`${s.label} is reported with the first bad event id (HTTP and CLI exit 1)`, async () => {
-        const dir = copy(s.label.replace(/\W+/g, '-'), (db) => s.edit(db, ids));
+        const dir = await copy(s.label.replace(/\W+/g, '-'), (db) => s.edit(db, ids));
         const want = s.firstBad(ids);
         const http = await verifyOverHttp(dir);
         assert.equal(http.ok, false, JSON.stringify(http));
@@ -418,7 +411,8 @@ describe('audit', () => {
         ['detail', '{"status":200}'],
         ['mac', 'f'.repeat(64)],
       ];
-      const dirs = edits.map(([field, value]) => copy(`field-${field}`, (db) => db.prepare(`UPDATE audit SET ${field} = ? WHERE id = ?`).run(value, ids.middle)));
+      const dirs: string[] = [];
+      for (const [field, value] of edits) dirs.push(await copy(`field-${field}`, (db) => db.run(`UPDATE audit SET ${field} = ? WHERE id = ?`, value, ids.middle)));
       const results = await Promise.all(dirs.map((dir) => runCliAsync(['audit', 'verify', '--data-dir', dir])));
       for (const [i, [field]] of edits.entries()) {
         const cli = results[i]!;
@@ -428,7 +422,7 @@ describe('audit', () => {
     });
 
     test('a change whose audit record cannot be written does not happen (forced write failure)', async () => {
-      const dir = copy('no-audit', (db) => db.exec("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'forced'); END"));
+      const dir = await copy('no-audit', (db) => db.failInserts('audit'));
       const p = await startPortal({ dataDir: dir, adminToken: portal.adminToken });
       const secret = newCanary();
       try {
@@ -468,12 +462,8 @@ describe('audit', () => {
       } finally {
         await p.stop();
       }
-      const db = new Database(path.join(dir, 'portal.db'), { readonly: true });
-      try {
-        assert.equal((db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n, count, 'no record was added');
-      } finally {
-        db.close();
-      }
+      const n = (await withStoreDb(dir, (db) => db.all<{ n: number | string }>('SELECT count(*) AS n FROM audit'), { readonly: true }))[0]!.n;
+      assert.equal(Number(n), count, 'no record was added');
     });
   });
 });

@@ -1,7 +1,6 @@
 // SPEC §5 encryption at rest: fresh nonces, no plaintext in the store's files, deleted values
 // do not linger, and a tampered or moved ciphertext fails loudly (a 500 with nothing derived
 // from the value, and a DECRYPTION FAILED line in the server's log).
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -15,9 +14,14 @@ import {
   newCanary,
   removeDir,
   startPortal,
-  storeFiles,
+  STORE,
   type Portal,
 } from '../support/portal';
+import { storeFilesAtRest, withStoreDb } from '../support/store';
+
+/** The column of a sealed value: `secret` in SQLite (which keeps non-secrets in `plain`), `sealed` in PostgreSQL. */
+const SEALED = STORE === 'postgres' ? 'sealed' : 'secret';
+const PLAIN = STORE === 'postgres' ? 'NULL' : 'plain';
 
 const cleanup: string[] = [];
 const running: Portal[] = [];
@@ -46,27 +50,18 @@ async function patch(p: Portal, app: string, stage: string, changes: Array<{ nam
   return res.body;
 }
 
-/** Which of the store's files hold the canary in any encoding (file names relative to the data dir). */
-function filesWithCanary(dataDir: string, canary: string): string[] {
-  return storeFiles(dataDir)
-    .filter(({ bytes }) => containsCanary(bytes, canary) !== null)
-    .map(({ file }) => path.basename(file));
+/** Which of the store's files hold the canary in any encoding (SQLite's database, WAL, journal; PostgreSQL's heap and WAL). */
+async function filesWithCanary(dataDir: string, canary: string): Promise<string[]> {
+  return (await storeFilesAtRest(dataDir)).filter(({ bytes }) => containsCanary(bytes, canary) !== null).map(({ file }) => path.basename(file));
 }
 
-function filesWithBytes(dataDir: string, needle: Buffer): string[] {
-  return storeFiles(dataDir)
-    .filter(({ bytes }) => bytes.includes(needle))
-    .map(({ file }) => path.basename(file));
+async function filesWithBytes(dataDir: string, needle: Buffer): Promise<string[]> {
+  return (await storeFilesAtRest(dataDir)).filter(({ bytes }) => bytes.includes(needle)).map(({ file }) => path.basename(file));
 }
 
 /** Reads rows with a short-lived read-only connection (closed at once, so the server's WAL checkpoints are not held up). */
-function readRows<T>(dataDir: string, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(path.join(dataDir, 'portal.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
+function readRows<T>(dataDir: string, sql: string, ...args: unknown[]): Promise<T[]> {
+  return withStoreDb(dataDir, (db) => db.all<T>(sql, ...args), { readonly: true });
 }
 
 test('10,000 encryptions of one value use 10,000 distinct nonces (and each still decrypts)', () => {
@@ -108,11 +103,24 @@ test('a stored secret is not in the database or its WAL in any encoding; a non-s
   for (const stage of ['development', 'qa', 'production']) await patch(p, app, stage, [{ name: 'ApiKey', value: `${canary}`, baseVersion: 0 }]);
   await patch(p, app, 'qa', [{ name: 'Note', value: plainCanary, baseVersion: 0 }]);
 
-  // Positive control: a non-secret value is plainly in the files, so the scan would see a secret too.
-  assert.notDeepEqual(filesWithCanary(p.dataDir, plainCanary), []);
-  assert.deepEqual(filesWithCanary(p.dataDir, canary), [], 'the secret is stored in clear');
+  if (STORE === 'sqlite') {
+    // Positive control: a non-secret value is plainly in the files, so the scan would see a secret too.
+    assert.notDeepEqual(await filesWithCanary(p.dataDir, plainCanary), []);
+  } else {
+    // PostgreSQL seals every value, a non-secret too (SPEC §11). Positive control: a token's
+    // name is no value and is stored in clear, so the scan would see a value in clear too.
+    assert.deepEqual(await filesWithCanary(p.dataDir, plainCanary), [], 'a non-secret value is stored in clear');
+    const named = newCanary('NAME');
+    assert.equal((await p.api('POST', '/tokens', { body: { name: named, role: 'operator' } })).status, 201);
+    assert.notDeepEqual(await filesWithCanary(p.dataDir, named), []);
+  }
+  assert.deepEqual(await filesWithCanary(p.dataDir, canary), [], 'the secret is stored in clear');
 
-  const rows = readRows<{ stage: string; plain: string | null; secret: Buffer | null }>(p.dataDir, "SELECT stage, plain, secret FROM stage_values WHERE app_key = ? AND name = 'ApiKey'", app);
+  const rows = await readRows<{ stage: string; plain: string | null; secret: Buffer | null }>(
+    p.dataDir,
+    `SELECT stage, ${PLAIN} AS plain, ${SEALED} AS secret FROM stage_values WHERE app_key = ? AND name = 'ApiKey'`,
+    app,
+  );
   assert.equal(rows.length, 3);
   for (const row of rows) {
     assert.equal(row.plain, null, 'a secret never sits in the plain column');
@@ -123,7 +131,7 @@ test('a stored secret is not in the database or its WAL in any encoding; a non-s
   assert.equal(new Set(rows.map((r) => r.secret!.toString('hex'))).size, 3, 'the same value in three stages gives three ciphertexts');
 
   await p.stop();
-  assert.deepEqual(filesWithCanary(p.dataDir, canary), [], 'nor after a clean shutdown');
+  assert.deepEqual(await filesWithCanary(p.dataDir, canary), [], 'nor after a clean shutdown');
   assert.equal(containsCanary(p.output(), canary), null);
 });
 
@@ -149,18 +157,25 @@ test('deleted values do not linger in portal.db, -wal or -journal: made secret b
     { name: 'SecretCleared', value: newCanary(), baseVersion: 0 },
   ]);
   for (const c of [...Object.values(canaries), removed, cleared]) {
-    assert.notDeepEqual(filesWithCanary(p.dataDir, c), [], 'positive control: the plaintext value is in the store before the deletion');
+    if (STORE === 'sqlite') assert.notDeepEqual(await filesWithCanary(p.dataDir, c), [], 'positive control: the plaintext value is in the store before the deletion');
+    // PostgreSQL keeps old row versions and WAL segments it cannot scrub: no value is ever there in clear (SPEC §11).
+    else assert.deepEqual(await filesWithCanary(p.dataDir, c), [], 'a non-secret value is stored in clear');
   }
-  const [{ secret: oldCiphertext }] = readRows<{ secret: Buffer }>(p.dataDir, "SELECT secret FROM stage_values WHERE app_key = ? AND stage = 'qa' AND name = 'SecretCleared'", app) as [{ secret: Buffer }];
-  assert.notDeepEqual(filesWithBytes(p.dataDir, oldCiphertext), []);
+  const [{ secret: oldCiphertext }] = (await readRows<{ secret: Buffer }>(
+    p.dataDir,
+    `SELECT ${SEALED} AS secret FROM stage_values WHERE app_key = ? AND stage = 'qa' AND name = 'SecretCleared'`,
+    app,
+  )) as [{ secret: Buffer }];
+  assert.notDeepEqual(await filesWithBytes(p.dataDir, oldCiphertext), []);
 
   // A clear of a non-secret and of a secret.
   await patch(p, app, 'qa', [
     { name: 'Cleared', value: null, baseVersion: 1 },
     { name: 'SecretCleared', value: null, baseVersion: 1 },
   ]);
-  assert.deepEqual(filesWithCanary(p.dataDir, cleared), [], 'a cleared value lingers');
-  assert.deepEqual(filesWithBytes(p.dataDir, oldCiphertext), [], "a cleared secret's ciphertext lingers");
+  assert.deepEqual(await filesWithCanary(p.dataDir, cleared), [], 'a cleared value lingers');
+  // SQLite scrubs a deleted ciphertext too; PostgreSQL keeps the dead row version (a ciphertext) until VACUUM.
+  if (STORE === 'sqlite') assert.deepEqual(await filesWithBytes(p.dataDir, oldCiphertext), [], "a cleared secret's ciphertext lingers");
 
   // One publish: Becomes turns secret (its plaintext is deleted everywhere) and Removed goes away.
   const body = await publish(p, app, [
@@ -170,12 +185,12 @@ test('deleted values do not linger in portal.db, -wal or -journal: made secret b
   ]);
   assert.equal(body.plan.deletions.length, 4);
   for (const [stage, c] of Object.entries(canaries)) {
-    assert.deepEqual(filesWithCanary(p.dataDir, c), [], `the plaintext that ${stage} held before the setting became secret lingers`);
+    assert.deepEqual(await filesWithCanary(p.dataDir, c), [], `the plaintext that ${stage} held before the setting became secret lingers`);
   }
-  assert.deepEqual(filesWithCanary(p.dataDir, removed), [], "a removed setting's value lingers");
+  assert.deepEqual(await filesWithCanary(p.dataDir, removed), [], "a removed setting's value lingers");
 
   await p.stop();
-  for (const c of [...Object.values(canaries), removed, cleared]) assert.deepEqual(filesWithCanary(p.dataDir, c), [], 'nor after shutdown');
+  for (const c of [...Object.values(canaries), removed, cleared]) assert.deepEqual(await filesWithCanary(p.dataDir, c), [], 'nor after shutdown');
 });
 
 test('a ciphertext copied to another row, or with a flipped byte in nonce, ciphertext or tag, fails loudly', async () => {
@@ -203,24 +218,24 @@ test('a ciphertext copied to another row, or with a flipped byte in nonce, ciphe
   }
   await p1.stop();
 
-  const db = new Database(path.join(p1.dataDir, 'portal.db'));
-  const row = (app: string, stage: string) =>
-    db.prepare("SELECT version, secret FROM stage_values WHERE app_key = ? AND stage = ? AND name = 'Key'").get(app, stage) as { version: number; secret: Buffer };
-  const write = (app: string, stage: string, blob: Buffer) =>
-    assert.equal(db.prepare("UPDATE stage_values SET secret = ? WHERE app_key = ? AND stage = ? AND name = 'Key'").run(blob, app, stage).changes, 1);
-  const flip = (app: string, index: (len: number) => number) => {
-    const blob = Buffer.from(row(app, 'development').secret);
-    const i = index(blob.length);
-    blob[i] = blob[i]! ^ 0x01;
-    write(app, 'development', blob);
-  };
-  const source = row('enc-tamper-copy', 'development');
-  assert.equal(row('enc-tamper-copy', 'qa').version, source.version, 'same version: only the row binding differs');
-  write('enc-tamper-copy', 'qa', source.secret);
-  flip('enc-tamper-nonce', () => 5 + 7); // nonce: bytes 5..16
-  flip('enc-tamper-body', () => 17); // ciphertext: from byte 17 to length - 16
-  flip('enc-tamper-tag', (len) => len - 1); // tag: the last 16 bytes
-  db.close();
+  await withStoreDb(p1.dataDir, async (db) => {
+    const row = async (app: string, stage: string) =>
+      (await db.all<{ version: number; secret: Buffer }>(`SELECT version, ${SEALED} AS secret FROM stage_values WHERE app_key = ? AND stage = ? AND name = 'Key'`, app, stage))[0]!;
+    const write = async (app: string, stage: string, blob: Buffer) =>
+      assert.equal(await db.run(`UPDATE stage_values SET ${SEALED} = ? WHERE app_key = ? AND stage = ? AND name = 'Key'`, blob, app, stage), 1);
+    const flip = async (app: string, index: (len: number) => number) => {
+      const blob = Buffer.from((await row(app, 'development')).secret);
+      const i = index(blob.length);
+      blob[i] = blob[i]! ^ 0x01;
+      await write(app, 'development', blob);
+    };
+    const source = await row('enc-tamper-copy', 'development');
+    assert.equal((await row('enc-tamper-copy', 'qa')).version, source.version, 'same version: only the row binding differs');
+    await write('enc-tamper-copy', 'qa', source.secret);
+    await flip('enc-tamper-nonce', () => 5 + 7); // nonce: bytes 5..16
+    await flip('enc-tamper-body', () => 17); // ciphertext: from byte 17 to length - 16
+    await flip('enc-tamper-tag', (len) => len - 1); // tag: the last 16 bytes
+  });
 
   const p2 = await start({ dataDir: p1.dataDir, adminToken: p1.adminToken });
   const allCanaries = [...Object.values(canaries), qaCanary];

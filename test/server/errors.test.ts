@@ -13,6 +13,7 @@ import {
   removeDir,
   ROOT,
   startPortal,
+  STORE,
   type ApiResponse,
   type Portal,
 } from '../support/portal';
@@ -222,7 +223,7 @@ test('health and openapi.json answer without a token; every other route needs on
   const health = await portal.api('GET', '/health', { token: null });
   assert.equal(health.status, 200);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  assert.deepEqual(health.body, { status: 'ok', version: pkg.version });
+  assert.deepEqual(health.body, { status: 'ok', version: pkg.version, store: STORE });
 
   const doc = await portal.api('GET', '/openapi.json', { token: null });
   assert.equal(doc.status, 200);

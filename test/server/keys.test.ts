@@ -17,10 +17,14 @@ import {
   runCli,
   startExpectingFailure,
   startPortal,
+  STORE,
   tempDir,
   type Portal,
   type StartOptions,
 } from '../support/portal';
+
+/** The key file and the OS keychain are the embedded store's sources; PostgreSQL instances share PORTAL_MASTER_KEY (SPEC §11). */
+const EMBEDDED_ONLY = STORE === 'postgres' ? 'the key file and keychain sources belong to the embedded store (SPEC §11); the environment tests cover PostgreSQL' : false;
 
 const cleanup: string[] = [];
 const running: Portal[] = [];
@@ -134,7 +138,7 @@ test('environment source: a malformed PORTAL_MASTER_KEY fails clearly, without e
 
 // ---- key file ---------------------------------------------------------------------
 
-test('key file source: master.key and admin.token are created owner-only, the key is never printed, restart reads it', async () => {
+test('key file source: master.key and admin.token are created owner-only, the key is never printed, restart reads it', { skip: EMBEDDED_ONLY }, async () => {
   const dataDir = path.join(scratch(), 'data');
   const p1 = await start({ dataDir });
   const keyFile = path.join(dataDir, 'master.key');
@@ -172,7 +176,7 @@ test('key file source: master.key and admin.token are created owner-only, the ke
 
 // ---- rotation ---------------------------------------------------------------------
 
-test('rotate-key with the key file: values still readable, the key file changes, the old key is not needed and no longer opens the store', async () => {
+test('rotate-key with the key file: values still readable, the key file changes, the old key is not needed and no longer opens the store', { skip: EMBEDDED_ONLY }, async () => {
   const dataDir = path.join(scratch(), 'data');
   const keyFile = path.join(dataDir, 'master.key');
   const p1 = await start({ dataDir });
@@ -387,7 +391,7 @@ function skipWithoutKeyring(t: TestContext): boolean {
   return false;
 }
 
-test('OS keychain (real gnome-keyring): the key lives in the keychain, not in a file; values survive a restart and a rotation', async (t) => {
+test('OS keychain (real gnome-keyring): the key lives in the keychain, not in a file; values survive a restart and a rotation', { skip: EMBEDDED_ONLY }, async (t) => {
   if (skipWithoutKeyring(t)) return;
   const home = keyringHome();
   const session = await startKeyring(home, true);
@@ -436,7 +440,7 @@ test('OS keychain (real gnome-keyring): the key lives in the keychain, not in a 
   await locked.end();
 });
 
-test('OS keychain absent (no D-Bus session): falls back to the key file and says so', async (t) => {
+test('OS keychain absent (no D-Bus session): falls back to the key file and says so', { skip: EMBEDDED_ONLY }, async (t) => {
   if (skipWithoutKeyring(t)) return;
   const home = keyringHome();
   const dataDir = path.join(scratch(), 'data');
@@ -448,7 +452,7 @@ test('OS keychain absent (no D-Bus session): falls back to the key file and says
   await stop(p);
 });
 
-test('OS keychain locked (gnome-keyring started without --unlock, no login keyring yet): falls back to the key file and says so', async (t) => {
+test('OS keychain locked (gnome-keyring started without --unlock, no login keyring yet): falls back to the key file and says so', { skip: EMBEDDED_ONLY }, async (t) => {
   if (skipWithoutKeyring(t)) return;
   // (An existing keyring that is locked is covered at the end of the first keychain test.)
   const session = await startKeyring(keyringHome(), false);
@@ -464,7 +468,7 @@ test('OS keychain locked (gnome-keyring started without --unlock, no login keyri
   await session.end();
 });
 
-test('OS keychain that never answers: the server does not hang at start; it falls back to the key file and says so', async (t) => {
+test('OS keychain that never answers: the server does not hang at start; it falls back to the key file and says so', { skip: EMBEDDED_ONLY }, async (t) => {
   if (skipWithoutKeyring(t)) return;
   const home = keyringHome();
   // A "session bus" that accepts connections and never says a word.

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containsCanary, filesUnder, newCanary, removeDir, runCliAsync, startPortal, tempDir, type Portal } from '../support/portal';
+import { storeFilesAtRest } from '../support/store';
 
 const ORDERS = {
   app: { key: 'orders', name: 'Orders' },
@@ -158,10 +159,12 @@ describe('odc-portal run', () => {
   });
 
   test('afterwards no file under the data dir, the working dir or HOME holds a value', async () => {
-    const files = [...filesUnder(portal.dataDir), ...filesUnder(cwd), ...filesUnder(home)];
-    assert.ok(files.some((f) => f.endsWith('portal.db')), 'the store is among the files searched');
-    for (const file of files) {
-      for (const c of [secret, clashSecret]) assert.equal(containsCanary(fs.readFileSync(file), c), null, `${file} holds a value`);
+    const files = [...filesUnder(portal.dataDir), ...filesUnder(cwd), ...filesUnder(home)].map((file) => ({ file, bytes: fs.readFileSync(file) }));
+    // The store's files (SQLite's database and WAL, or PostgreSQL's heap and WAL) are searched too.
+    const store = await storeFilesAtRest(portal.dataDir);
+    assert.ok(store.length > 0, 'the store is among the files searched');
+    for (const { file, bytes } of [...files, ...store]) {
+      for (const c of [secret, clashSecret]) assert.equal(containsCanary(bytes, c), null, `${file} holds a value`);
     }
     assert.equal(containsCanary(portal.output(), secret), null, 'the server log holds the value');
   });

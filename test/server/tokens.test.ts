@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { containsCanary, filesUnder, removeDir, runCliAsync, startPortal, tempDir, type Portal } from '../support/portal';
+import { storeFilesAtRest } from '../support/store';
 
 const TOKEN_PATTERN = /odcp_[A-Za-z0-9_-]{20,}/g;
 
@@ -143,10 +144,13 @@ describe('tokens', () => {
     seen.push(created.body.token);
     assert.equal((await portal.api('GET', '/apps', { token: created.body.token })).status, 200);
     await portal.stop();
-    const files = filesUnder(dataDir).filter((f) => path.basename(f) !== 'admin.token');
-    assert.ok(files.some((f) => path.basename(f) === 'portal.db'));
-    for (const file of files) {
-      const bytes = fs.readFileSync(file);
+    const files = filesUnder(dataDir)
+      .filter((f) => path.basename(f) !== 'admin.token')
+      .map((file) => ({ file, bytes: fs.readFileSync(file) }));
+    // The store's files (SQLite's database and WAL, or PostgreSQL's heap and WAL) are searched too.
+    const store = await storeFilesAtRest(dataDir);
+    assert.ok(store.length > 0, 'the store is among the files searched');
+    for (const { file, bytes } of [...files, ...store]) {
       for (const t of seen) assert.equal(containsCanary(bytes, t), null, `${path.basename(file)} holds a token`);
     }
     assert.ok(seen.length >= 5);

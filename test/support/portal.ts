@@ -1,11 +1,15 @@
 // Starts the real portal server (`odc-portal serve`, the built bundle) as a child process
 // on a loopback port with its own data dir, and talks to it over real HTTP.
+// The store under test: `ODC_TEST_STORE=postgres` runs every portal of the suite on a fresh
+// database of a private PostgreSQL cluster (test/support/postgres.ts), SQLite otherwise, so the
+// same tests hold for both stores (SPEC §11).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { testCluster } from './postgres';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/odc-portal.js');
@@ -16,6 +20,53 @@ export function ensureServerBuilt(): void {
   if (built) return;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'server'], { cwd: ROOT, stdio: 'ignore' });
   built = true;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+export const STORE: StoreKind = process.env.ODC_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * A PostgreSQL portal's database and master key, by its data dir (a restart finds them again).
+ * The key is null when the test gave its own PORTAL_MASTER_KEY at the first start: then the
+ * test decides which key (or none) each later start gets, as with SQLite's environment source.
+ */
+const pgStores = new Map<string, { url: string; masterKey: string | null }>();
+
+/** The environment that points a portal (or a CLI command) with this data dir at its store. */
+export async function storeEnv(dataDir: string, env: Record<string, string | undefined> = {}): Promise<Record<string, string>> {
+  if (STORE !== 'postgres') return {};
+  const key = path.resolve(dataDir);
+  let pg = pgStores.get(key);
+  if (!pg) {
+    const cluster = await testCluster();
+    pg = { url: await cluster.createDatabase('portal'), masterKey: env.PORTAL_MASTER_KEY ? null : randomBytes(32).toString('base64') };
+    pgStores.set(key, pg);
+  }
+  return pgEnv(pg);
+}
+
+function pgEnv(pg: { url: string; masterKey: string | null }): Record<string, string> {
+  return { PORTAL_DATABASE_URL: pg.url, ...(pg.masterKey ? { PORTAL_MASTER_KEY: pg.masterKey } : {}) };
+}
+
+/** storeEnv for a data dir whose store exists already (sync: for runCli). */
+function knownStoreEnv(args: string[]): Record<string, string> {
+  if (STORE !== 'postgres') return {};
+  const i = args.indexOf('--data-dir');
+  const pg = i >= 0 ? pgStores.get(path.resolve(args[i + 1]!)) : undefined;
+  return pg ? pgEnv(pg) : {};
+}
+
+/** A PostgreSQL portal's database and master key (for tests that look into the store). */
+export function pgStoreOf(dataDir: string): { url: string; masterKey: string | null } {
+  const pg = pgStores.get(path.resolve(dataDir));
+  if (!pg) throw new Error(`no PostgreSQL store for ${dataDir}`);
+  return pg;
+}
+
+/** Makes `dataDir` a portal on this database and key (a copy of another's store). */
+export function registerPgStore(dataDir: string, pg: { url: string; masterKey: string | null }): void {
+  pgStores.set(path.resolve(dataDir), pg);
 }
 
 export function tempDir(prefix = 'odc-test-'): string {
@@ -58,7 +109,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 export function runCli(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): { code: number; stdout: string; stderr: string } {
   ensureServerBuilt();
   try {
-    const stdout = execFileSync(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(process.execPath, [BIN, ...args], { cwd, env: cliEnv({ ...knownStoreEnv(args), ...env }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, stdout, stderr: '' };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -67,12 +118,13 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 }
 
 /** Spawns `odc-portal serve` on 127.0.0.1 port 0 and collects everything it prints. */
-function spawnServe(opts: StartOptions): { proc: ChildProcess; dataDir: string; output: () => string } {
+async function spawnServe(opts: StartOptions): Promise<{ proc: ChildProcess; dataDir: string; output: () => string }> {
   ensureServerBuilt();
   const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
+  const store = await storeEnv(dataDir, opts.env);
   const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
     cwd: ROOT,
-    env: cliEnv(opts.env),
+    env: cliEnv({ ...store, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -82,7 +134,7 @@ function spawnServe(opts: StartOptions): { proc: ChildProcess; dataDir: string; 
 }
 
 export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
-  const { proc, dataDir, output } = spawnServe(opts);
+  const { proc, dataDir, output } = await spawnServe(opts);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       // A server that hangs at start must not outlive the test (its pipes would keep the test process alive).
@@ -113,7 +165,7 @@ export async function startPortal(opts: StartOptions = {}): Promise<Portal> {
     output,
     async api(method, route, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      const token = o.token === undefined ? adminToken : o.token;
+      const token = o.token === undefined ? portal.adminToken : o.token;
       if (token) headers.authorization = `Bearer ${token}`;
       let body: string | Uint8Array<ArrayBuffer> | undefined;
       if (o.raw !== undefined) body = typeof o.raw === 'string' ? o.raw : Uint8Array.from(o.raw);
@@ -265,7 +317,7 @@ export function storeFiles(dataDir: string): Array<{ file: string; bytes: Buffer
 
 /** Starts `odc-portal serve` expecting it to refuse to start; resolves with its exit code and output. */
 export async function startExpectingFailure(opts: StartOptions = {}, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
-  const { proc, output } = spawnServe(opts);
+  const { proc, output } = await spawnServe(opts);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -306,7 +358,7 @@ export function assertProblem(res: ApiResponse, status: number): { status: numbe
 export function runCliAsync(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
   ensureServerBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv({ ...knownStoreEnv(args), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -93,7 +93,14 @@ suite('settings in code: completion, hover, definition, references, warnings, qu
     const byLabel = new Map(list.items.map((i) => [labelOf(i), i]));
     for (const v of ['PAYMENT_API_KEY', 'MAX_RETRIES', 'GREETING']) assert.ok(byLabel.has(v), `${v} offered`);
     assert.match(String(byLabel.get('PAYMENT_API_KEY')!.detail), /PaymentApiKey · Text · secret/);
-    assert.match((byLabel.get('MAX_RETRIES')!.documentation as vscode.MarkdownString).value, /How often a failed payment is retried/);
+    // The description comes when the suggest widget resolves the focused item; resolving through
+    // the command would resolve TypeScript's hundreds of items too, so ask our provider directly.
+    const token = new vscode.CancellationTokenSource().token;
+    const ours = (await api.codeProviders.completion.provideCompletionItems(ts, end, token, { triggerKind: vscode.CompletionTriggerKind.TriggerCharacter, triggerCharacter: '.' })) as vscode.CompletionItem[];
+    const maxRetries = ours.find((i) => labelOf(i) === 'MAX_RETRIES')!;
+    assert.equal(maxRetries.documentation, undefined, 'descriptions are not sent with the list');
+    const resolved = await api.codeProviders.completion.resolveCompletionItem!(maxRetries, token);
+    assert.match((resolved!.documentation as vscode.MarkdownString).value, /How often a failed payment is retried/);
 
     const py = await open(pyUri);
     const inQuotes = at(py, 'os.getenv("")', 'os.getenv("'.length);

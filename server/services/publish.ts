@@ -1,0 +1,109 @@
+// Apps and publish (SPEC §3): the plan against the published revision, applied atomically as a
+// new revision under the app's lock, so a publish planned against an older revision is refused.
+import type { AppResponse, AppSummary, PublishResponse, Stage } from '../../common/api';
+import type { NormalizedDefinitions } from '../../common/definitions';
+import type { AuditActor } from '../audit/chain';
+import type { Storage } from '../store/storage';
+import type { AuditService } from './audit';
+import type { Documents } from './documents';
+import { ConflictError, NotFoundError } from './errors';
+import { computePlan, type StoredValueRef } from './publishPlan';
+
+export class PublishService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly documents: Documents,
+    private readonly audit: AuditService,
+    private readonly stages: Stage[],
+    private readonly now: () => string,
+  ) {}
+
+  async listApps(): Promise<AppSummary[]> {
+    return (await this.storage.listApps()).map((r) => ({ key: r.key, name: r.name, revision: r.revision, publishedAt: r.publishedAt }));
+  }
+
+  async getApp(app: string): Promise<AppResponse> {
+    const head = await this.storage.appHead(app);
+    if (!head) throw new NotFoundError(`app "${app}" has not been published; publish it from VS Code first`);
+    return {
+      key: app,
+      name: head.name,
+      revision: head.revision,
+      publishedAt: head.publishedAt,
+      publishedBy: head.publishedBy,
+      settings: this.documents.parse(head).settings,
+    };
+  }
+
+  async publish(next: NormalizedDefinitions, opts: { baseRevision?: number; dryRun?: boolean }, actor: AuditActor): Promise<PublishResponse> {
+    const app = next.app.key;
+    const nextJson = JSON.stringify(next);
+    let scrub = false;
+    const result = await this.storage.transaction(
+      async (tx): Promise<PublishResponse> => {
+        const head = await tx.lockApp(app, 'exclusive');
+        const revision = head?.revision ?? 0;
+        if (opts.baseRevision !== undefined && opts.baseRevision !== revision) {
+          throw new ConflictError(
+            `app "${app}" is at revision ${revision}, not ${opts.baseRevision}: someone else published meanwhile; plan again and review the changes`,
+            { currentRevision: revision },
+          );
+        }
+        const headJson = head ? this.documents.json(head) : null;
+        // The very document of the published revision: nothing changes and there is no plan to compute.
+        if (headJson === nextJson) return { revision, changed: false, dryRun: !!opts.dryRun, plan: { added: [], removed: [], changed: [], deletions: [] } };
+        const current = headJson === null ? null : (JSON.parse(headJson) as NormalizedDefinitions);
+        // Only a setting that is removed, changes type or flips isSecret can lose values (SPEC §3):
+        // read those settings' values, not every value of the app. A removed setting or an isSecret
+        // flip loses every value: only which (stage, name) pairs hold one matters. A type change
+        // keeps the values valid for the new type: those are read.
+        const nextByName = new Map(next.settings.map((s) => [s.name, s]));
+        const affected: string[] = [];
+        for (const s of current?.settings ?? []) {
+          const n = nextByName.get(s.name);
+          if (!n || n.isSecret !== s.isSecret || n.type !== s.type) affected.push(s.name);
+        }
+        const held = await tx.heldValues(app, affected, this.stages.map((s) => s.key));
+        const refs: StoredValueRef[] = held.map((row) => ({
+          stage: row.stage,
+          name: row.name,
+          read: () => {
+            const value = this.documents.value(app, row);
+            if (value === null) throw new Error(`publish: the value of ${row.name} in ${row.stage} is gone`);
+            return value;
+          },
+        }));
+        const { plan, changed } = computePlan(current && { name: head!.name, settings: current.settings }, next, refs, this.stages.map((s) => s.key));
+        if (opts.dryRun || !changed) return { revision, changed, dryRun: !!opts.dryRun, plan };
+
+        const at = this.now();
+        const newRevision = revision + 1;
+        const by = actor.tokenName;
+        await tx.upsertApp({ key: app, name: next.app.name, revision: newRevision, publishedAt: at, publishedBy: by });
+        await tx.insertRevision({ app, revision: newRevision, definitions: this.documents.store(app, newRevision, nextJson), publishedAt: at, publishedBy: by });
+        // A deletion is a write: the pair's version moves on and its value is gone.
+        if (plan.deletions.length > 0) {
+          const deleted = await tx.deleteValues(app, plan.deletions.map((d) => ({ stage: d.stage, name: d.setting })), at, by);
+          if (deleted !== plan.deletions.length) throw new Error(`publish: ${deleted} values deleted, the plan has ${plan.deletions.length}`);
+          scrub = true;
+        }
+        await this.audit.append(tx, actor, {
+          action: 'app.publish',
+          outcome: 'ok',
+          app,
+          revision: newRevision,
+          detail: {
+            added: plan.added,
+            removed: plan.removed,
+            changed: plan.changed.map((c) => `${c.name}:${c.changes.join('+')}`),
+            deletions: plan.deletions.map((d) => `${d.setting}@${d.stage}:${d.reason}`),
+          },
+        });
+        return { revision: newRevision, changed: true, dryRun: false, plan };
+      },
+      { changes: true },
+    );
+    if (scrub) this.storage.scrubDeleted();
+    return result;
+  }
+}

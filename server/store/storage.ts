@@ -1,0 +1,183 @@
+// The storage interface (SPEC §11): what the services (server/services) need from a store,
+// and nothing of the rules. Two adapters implement it: SQLite (sqlite/, the embedded default)
+// and PostgreSQL (postgres/, several instances on one database). Publish planning, versioning,
+// validation, encryption and the audit chain live above it, written once.
+//
+// Locks are part of the contract, so the rules hold however requests are spread over
+// instances: every change runs in `transaction`, takes the app lock (lockApp) before it reads
+// what it checks, writes versions conditionally (writeValue), and appends its audit record
+// last (lockAuditHead serialises appends: one chain).
+import type { Role } from '../../common/api';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * A stored definitions document: its JSON text, or (a store that encrypts everything at rest)
+ * the sealed JSON. The services decide which; the adapter stores what it is given.
+ */
+export type StoredDocument = string | Buffer;
+
+export interface AppHeadRow {
+  key: string;
+  name: string;
+  revision: number;
+  publishedAt: string;
+  publishedBy: string | null;
+  definitions: StoredDocument;
+}
+
+export interface AppSummaryRow {
+  key: string;
+  name: string;
+  revision: number;
+  publishedAt: string;
+}
+
+/** One (app, stage, setting) pair that has ever been written; kept after its value is deleted. */
+export interface ValueRow {
+  stage: string;
+  name: string;
+  version: number;
+  /** A non-secret's value in a store that keeps non-secrets in clear (SQLite). */
+  plain: string | null;
+  /** A sealed value (always a secret's; every value's in a store that encrypts everything). */
+  sealed: Buffer | null;
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+export interface ValueWrite {
+  app: string;
+  stage: string;
+  name: string;
+  /** The version the write was based on (0: the pair was never written). */
+  baseVersion: number;
+  version: number;
+  plain: string | null;
+  sealed: Buffer | null;
+  at: string;
+  by: string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  /** JSON: a Scope. */
+  apps: string;
+  stages: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  tokenId: string | null;
+  tokenName: string | null;
+  client: string | null;
+  action: string;
+  outcome: string;
+  app: string | null;
+  stage: string | null;
+  setting: string | null;
+  revision: number | null;
+  version: number | null;
+  /** JSON, or null. */
+  detail: string | null;
+  mac: string;
+}
+
+export interface AuditFilter {
+  app?: string;
+  /** Only events of these stages and of no stage. */
+  stages?: string[];
+  before?: number;
+  limit: number;
+}
+
+export interface WrappedKeyRow {
+  id: number;
+  purpose: 'data' | 'audit';
+  wrapped: Buffer;
+}
+
+/** Reads, outside or inside a transaction. Outside one they see only committed data. */
+export interface StorageReads {
+  meta(key: string): Promise<string | null>;
+  wrappedKeys(): Promise<WrappedKeyRow[]>;
+  listApps(): Promise<AppSummaryRow[]>;
+  appHead(app: string): Promise<AppHeadRow | null>;
+  /** The app's head and its values in one stage, from one consistent snapshot. */
+  stageSnapshot(app: string, stage: string): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
+  tokenByHash(hash: string): Promise<TokenRow | null>;
+  listTokens(): Promise<TokenRow[]>;
+  countTokens(): Promise<number>;
+  listAudit(filter: AuditFilter): Promise<AuditRow[]>;
+  /** Every audit record in id order, in pages. */
+  auditRows(): AsyncIterable<AuditRow>;
+}
+
+export interface StorageTx extends StorageReads {
+  setMeta(key: string, value: string): Promise<void>;
+  /** Serialises key rotations (one at a time, across instances). */
+  lockKeys(): Promise<void>;
+  /** A new wrapped-key row; its id is assigned here and bound into the wrapping by `wrap`. */
+  insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer): Promise<number>;
+  updateWrappedKey(id: number, wrapped: Buffer): Promise<void>;
+
+  /**
+   * Locks the app (also one never published) for the rest of the transaction and returns its
+   * head: `exclusive` for a publish (baseRevision is checked under it), `shared` for value writes
+   * (they exclude a publish, not each other: their versions are checked by writeValue).
+   */
+  lockApp(app: string, mode: 'exclusive' | 'shared'): Promise<AppHeadRow | null>;
+  upsertApp(row: { key: string; name: string; revision: number; publishedAt: string; publishedBy: string | null }): Promise<void>;
+  insertRevision(row: { app: string; revision: number; definitions: StoredDocument; publishedAt: string; publishedBy: string | null }): Promise<void>;
+  /** The rows of these settings that hold a value, in these stages (all stages when null). */
+  heldValues(app: string, names: string[], stages: string[] | null): Promise<ValueRow[]>;
+  /** The app's rows in one stage, locked against other writers until the transaction ends. */
+  stageValues(app: string, stage: string): Promise<ValueRow[]>;
+  /** Writes one value if its version is still `baseVersion`; false when another write won. */
+  writeValue(write: ValueWrite): Promise<boolean>;
+  /** Deletes these pairs' values (each pair's version moves on); returns how many were deleted. */
+  deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null): Promise<number>;
+
+  insertToken(row: TokenRow & { hash: string }): Promise<void>;
+  /** The token, locked until the transaction ends. */
+  tokenForUpdate(id: string): Promise<TokenRow | null>;
+  /** Locks the active admin tokens and counts them (two revocations cannot both pass the last-admin rule). */
+  lockActiveAdmins(): Promise<number>;
+  revokeToken(id: string, at: string): Promise<void>;
+
+  /** Serialises audit appends until the transaction ends and returns the chain's last record. */
+  lockAuditHead(): Promise<{ id: number; mac: string } | null>;
+  insertAudit(row: AuditRow): Promise<void>;
+}
+
+export interface Storage extends StorageReads {
+  readonly kind: StoreKind;
+  /** Every value and every definitions document sealed at rest (PostgreSQL, SPEC §11). */
+  readonly sealsEverything: boolean;
+  /**
+   * Runs `fn` in one transaction: all of it commits, or none of it (a thrown error rolls back).
+   * `changes`: the transaction changes data that the caches hold (the change feed tells the
+   * other instances when it commits).
+   */
+  transaction<T>(fn: (tx: StorageTx) => Promise<T>, opts?: { changes?: boolean }): Promise<T>;
+  /**
+   * Runs the start-up work (schema, keys, the first admin token) under a lock, so instances
+   * started together do not race. Returns whether the schema was created by this call.
+   */
+  startup<T>(fn: (created: boolean) => Promise<T>): Promise<T>;
+  /**
+   * The cache epoch: cached answers stay valid while it is the same string; null means no
+   * caching now (the change feed is down). Cheap and synchronous.
+   */
+  cacheEpoch(): string | null;
+  /** After a change that deleted or replaced a clear-text value: leave no readable copy (SQLite's WAL). */
+  scrubDeleted(): void;
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
