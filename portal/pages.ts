@@ -106,7 +106,8 @@ function errorPage(ctx: PageContext, err: unknown): void {
 function table(caption: string, head: string[], rows: HTMLElement[], id?: string): HTMLElement {
   return h(
     'div',
-    { class: 'table-wrap' },
+    // Scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too.
+    { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
     h('table', { class: 'list', ...(id ? { id } : {}) }, h('caption', { class: 'sr-only' }, caption), h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
   );
 }
