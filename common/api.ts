@@ -46,6 +46,8 @@ export const createTokenRequestSchema = z.strictObject({
   stages: scopeSchema.optional(),
 });
 export type CreateTokenRequest = z.infer<typeof createTokenRequestSchema>;
+/** Why an admin token cannot be created with a scope (SPEC §6), for the server and the CLI alike. */
+export const ADMIN_SCOPE_REFUSAL = 'an admin token has no scope (an admin may do everything); leave out apps and stages, or create a developer or operator token for a scoped person';
 
 // ---- responses --------------------------------------------------------------
 

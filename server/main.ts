@@ -1,19 +1,23 @@
 // The `odc-portal` command line (SPEC §10).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
+import { ADMIN_SCOPE_REFUSAL, ROLES, runtimeSettingsResponseSchema, type Role, type Scope } from '../common/api';
 import { envName } from '../common/envNames';
 import type { AuditActor } from './audit/chain';
 import { createApp } from './app';
+import { parseTrustedProxies } from './auth';
 import { createHttpServer } from './http/clientError';
-import { newKey } from './crypto/envelope';
+import { masterKeyId, newKey } from './crypto/envelope';
+import { EnvironmentKeySource, FileKeySource } from './crypto/keySources';
+import { MasterKeyMismatchError } from './services/errors';
 import { createLogger, DEFAULT_STAGES, openStore, packageVersion, parseStages, redactUrl } from './runtime';
 
 const USAGE = `usage: odc-portal <command>
-  serve [--data-dir DIR] [--database-url postgres://...] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...]
+  serve [--data-dir DIR] [--database-url postgres://...] [--host 127.0.0.1] [--port 4650] [--stages key:Name,...] [--trust-proxy ADDR,...]
   token create --name N --role admin|developer|operator|runtime [--app A]... [--stage S]...
   token list
   token revoke ID
@@ -22,7 +26,7 @@ const USAGE = `usage: odc-portal <command>
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
   values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
 Every command that opens the store takes --data-dir, --database-url and --stages.
-Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
+Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_TRUST_PROXY, PORTAL_MASTER_KEY,
   PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
   PORTAL_DB_QUERY_TIMEOUT_MS, ODC_RUNTIME_TOKEN, ODC_PORTAL_URL`;
 
@@ -43,11 +47,17 @@ function common(values: { 'data-dir'?: string; 'database-url'?: string; stages?:
 const commonOptions = { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, stages: { type: 'string' } } as const;
 
 async function serve(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' }, 'trust-proxy': { type: 'string' } } });
   const { dataDir, databaseUrl, stages } = common(values);
   const host = values.host ?? process.env.PORTAL_HOST ?? '127.0.0.1';
   const port = Number(values.port ?? process.env.PORTAL_PORT ?? 4650);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+  let trustProxy: string[];
+  try {
+    trustProxy = parseTrustedProxies(values['trust-proxy'] ?? process.env.PORTAL_TRUST_PROXY);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const logger = createLogger();
   const { portal } = await openStore({
     dataDir,
@@ -61,7 +71,10 @@ async function serve(argv: string[]) {
       actor: CLI_ACTOR,
       onCreated: (token) => {
         const file = path.join(path.resolve(dataDir), 'admin.token');
-        fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+        // A new file renamed over any old one: writing into an existing file would keep its mode.
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, token + '\n', { mode: 0o600, flag: 'wx' });
+        fs.renameSync(tmp, file);
         // Shown once here and in the file; nowhere else, ever.
         process.stdout.write(
           `\nFirst start: an admin token was created. It is shown only now and in ${file} (mode 0600):\n\n  ${token}\n\n` +
@@ -70,7 +83,12 @@ async function serve(argv: string[]) {
       },
     },
   });
-  const app = createApp({ portal, logger, version: packageVersion() });
+  if (!databaseUrl) {
+    const dirMode = fs.statSync(dataDir).mode & 0o777;
+    if (dirMode & 0o077) logger.warn(`the data dir ${path.resolve(dataDir)} is readable by others (mode ${dirMode.toString(8)}); run: chmod 700 ${path.resolve(dataDir)}`);
+  }
+  const app = createApp({ portal, logger, version: packageVersion(), trustProxy });
+  if (trustProxy.length) logger.info(`trusting X-Forwarded-For from ${trustProxy.join(', ')}`);
   const server = createHttpServer(app);
   server.listen(port, host, () => {
     const addr = server.address() as AddressInfo;
@@ -83,7 +101,11 @@ async function serve(argv: string[]) {
   });
   const stop = () => {
     server.close(() => {
-      void portal.close().finally(() => process.exit(0));
+      // The limiter's last window goes to the audit before the store closes.
+      void app
+        .close()
+        .then(() => portal.close())
+        .finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };
@@ -120,6 +142,7 @@ async function token(argv: string[]) {
     const role = values.role as Role;
     const apps: Scope = values.app?.length ? values.app : '*';
     const stages: Scope = values.stage?.length ? values.stage : '*';
+    if (role === 'admin' && (apps !== '*' || stages !== '*')) throw new UsageError(ADMIN_SCOPE_REFUSAL);
     if (role === 'runtime' && (apps === '*' || apps.length !== 1 || stages === '*' || stages.length !== 1)) throw new UsageError('a runtime token needs exactly one --app and one --stage');
     await withStore(values, async ({ portal }) => {
       const unknown = stages === '*' ? [] : stages.filter((s) => !portal.hasStage(s));
@@ -150,17 +173,27 @@ async function rotateKey(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: commonOptions });
   await withStore(values, async ({ portal, masterKey, source }) => {
     let next: Buffer;
-    if (source.kind === 'environment') {
-      const pending = await source.loadPending();
-      if (!pending) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
-      next = pending;
-    } else {
-      next = newKey();
-      // Stored before the commit, promoted after: a crash in between is finished at the next start.
-      await source.stagePending(next);
+    if (source instanceof EnvironmentKeySource) {
+      const operatorKey = source.operatorKey();
+      if (!operatorKey) throw new UsageError('with PORTAL_MASTER_KEY, give the new key in PORTAL_NEW_MASTER_KEY (openssl rand -base64 32)');
+      next = operatorKey;
+    } else next = newKey();
+    const nextId = masterKeyId(next);
+    // Staged under the store's key lock, promoted after the commit (see KeyService.rotateMasterKey):
+    // a crash in between is finished at the next start; a second rotation waits or is refused.
+    let n: number;
+    try {
+      n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR, async () => {
+        if (source instanceof FileKeySource) source.discardStalePending(nextId);
+        await source.stagePending(next);
+      });
+    } catch (err) {
+      if (!(await portal.keys.matchesMasterKey(next).catch(() => false))) await source.discardPending(nextId).catch(() => {});
+      if (err instanceof MasterKeyMismatchError) throw new UsageError(err.message);
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new UsageError('another key rotation (or a long write) holds the store; nothing was changed: run rotate-key again');
+      throw err;
     }
-    const n = await portal.keys.rotateMasterKey(masterKey, next, CLI_ACTOR);
-    if (source.kind !== 'environment') await source.promotePending();
+    await source.promotePending(nextId);
     process.stdout.write(
       `re-wrapped ${n} keys under a new master key (${source.describe}).\n` +
         (source.kind === 'environment' ? 'Now set PORTAL_MASTER_KEY to the value of PORTAL_NEW_MASTER_KEY and unset the latter.\n' : 'The old master key is no longer needed.\n'),
@@ -215,7 +248,8 @@ async function run(argv: string[]) {
     process.stderr.write(`odc-portal run: cannot start ${cmd}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
     process.exit(127);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+  // As shells do: a child killed by signal N gives 128+N (143 for SIGTERM, 137 for SIGKILL).
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
 }
 
 export async function main(argv: string[]): Promise<void> {

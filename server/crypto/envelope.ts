@@ -11,9 +11,17 @@ const BLOB_VERSION = 1;
 const HEADER_BYTES = 1 + 4 + NONCE_BYTES;
 
 export class DecryptionError extends Error {
+  /** Which stored value failed (names only), when known. */
+  where?: { app: string; stage: string; setting: string };
   constructor(what: string) {
     super(`decryption failed: ${what} (the stored ciphertext, its key or its binding does not match)`);
     this.name = 'DecryptionError';
+  }
+  /** Any failure to open a stored value, as a DecryptionError naming it (the message never holds a value). */
+  static at(err: unknown, where: { app: string; stage: string; setting: string }): DecryptionError {
+    const e = err instanceof DecryptionError ? err : new DecryptionError(err instanceof TypeError ? 'the plaintext is not valid UTF-8' : 'the ciphertext could not be opened');
+    e.where = where;
+    return e;
   }
 }
 

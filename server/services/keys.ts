@@ -67,8 +67,17 @@ export class KeyRing {
     return this.sealText(value, valueAad(app, stage, name, version));
   }
 
+  /**
+   * Every failure to open a stored value (a malformed or tampered header, an unknown data key, a
+   * wrong tag or binding, text that is not UTF-8) is a DecryptionError naming the app, stage and
+   * setting, reported loudly as a 500 (SPEC §5, §8); never garbage, never the value.
+   */
   openValue(app: string, stage: string, name: string, version: number, blob: Buffer): string {
-    return this.openText(blob, valueAad(app, stage, name, version));
+    try {
+      return this.openText(blob, valueAad(app, stage, name, version));
+    } catch (err) {
+      throw DecryptionError.at(err, { app, stage, setting: name });
+    }
   }
 
   sealDefinitions(app: string, revision: number, json: string): Buffer {
@@ -94,11 +103,21 @@ export class KeyService {
   /**
    * Re-wraps every key under `newMasterKey` in one transaction, one rotation at a time; values
    * are untouched, so running instances keep reading (their data keys do not change).
+   *
+   * Two rotations must never interleave (SPEC §5, issue 11 item 1): `stage` (which stores the
+   * new key as pending, named by its key id) runs inside the transaction, after lockKeys, so a
+   * second rotation waits for the first and then finds the master key changed: it is refused
+   * (MasterKeyMismatchError) having staged nothing. A process killed at any point leaves either
+   * the old key id committed (its pending key is never promoted) or the new one (the pending key
+   * with that id is promoted at the next open).
    */
-  async rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor): Promise<number> {
+  async rotateMasterKey(oldMasterKey: Buffer, newMasterKey: Buffer, actor: AuditActor, stage: () => Promise<void> = async () => {}): Promise<number> {
     return this.storage.transaction(async (tx) => {
       await tx.lockKeys();
-      if ((await tx.meta('master_key_id')) !== masterKeyId(oldMasterKey)) throw new MasterKeyMismatchError('the current master key does not match this store');
+      if ((await tx.meta('master_key_id')) !== masterKeyId(oldMasterKey)) {
+        throw new MasterKeyMismatchError('another key rotation changed the master key while this one waited; nothing was changed by this run (run rotate-key again to rotate once more)');
+      }
+      await stage();
       const rows = await tx.wrappedKeys();
       for (const row of rows) await tx.updateWrappedKey(row.id, wrapKey(newMasterKey, row.id, unwrapKey(oldMasterKey, row.id, row.wrapped)));
       await tx.setMeta('master_key_id', masterKeyId(newMasterKey));

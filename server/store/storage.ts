@@ -116,6 +116,8 @@ export interface StorageReads {
   listAudit(filter: AuditFilter): Promise<AuditRow[]>;
   /** Every audit record in id order, in pages. */
   auditRows(): AsyncIterable<AuditRow>;
+  /** The (app, stage) pairs that hold at least one value, configured stages or not (the warning at start, SPEC §3). */
+  storedStages(): Promise<Array<{ app: string; stage: string }>>;
 }
 
 export interface StorageTx extends StorageReads {
@@ -134,7 +136,13 @@ export interface StorageTx extends StorageReads {
   lockApp(app: string, mode: 'exclusive' | 'shared'): Promise<AppHeadRow | null>;
   upsertApp(row: { key: string; name: string; revision: number; publishedAt: string; publishedBy: string | null }): Promise<void>;
   insertRevision(row: { app: string; revision: number; definitions: StoredDocument; publishedAt: string; publishedBy: string | null }): Promise<void>;
-  /** The rows of these settings that hold a value, in these stages (all stages when null). */
+  /** The app's revisions before `revision`, with their documents (to drop a default that became secret, SPEC §5). */
+  revisionsBefore(app: string, revision: number): Promise<Array<{ revision: number; definitions: StoredDocument }>>;
+  updateRevision(app: string, revision: number, definitions: StoredDocument): Promise<void>;
+  /**
+   * The rows of these settings that hold a value, in these stages (all stages when null: a
+   * publish passes null, since a stage dropped from the configuration keeps its values, SPEC §3).
+   */
   heldValues(app: string, names: string[], stages: string[] | null): Promise<ValueRow[]>;
   /** The app's rows in one stage, locked against other writers until the transaction ends. */
   stageValues(app: string, stage: string): Promise<ValueRow[]>;
@@ -175,7 +183,10 @@ export interface Storage extends StorageReads {
    * caching now (the change feed is down). Cheap and synchronous.
    */
   cacheEpoch(): string | null;
-  /** After a change that deleted or replaced a clear-text value: leave no readable copy (SQLite's WAL). */
+  /**
+   * After a change that deleted or replaced a clear-text value: leave no readable copy (SQLite's
+   * WAL). Never blocks: if it cannot finish now, it says so in the log and finishes later.
+   */
   scrubDeleted(): void;
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { Router, type Request, type RequestHandler } from 'express';
 import { createSessionRequestSchema, SESSION_COOKIE, SESSION_IDLE_MS, SESSION_MAX_MS, type CreateSessionRequest, type SessionResponse } from '../../common/session';
 import type { AuditActor, AuditEntry } from '../audit/chain';
-import type { Authenticator, AuthOutcome } from '../auth';
+import { actorOf, type Authenticator, type AuthOutcome } from '../auth';
 import { badRequest, forbidden, HttpProblem } from '../errors';
 import { jsonBody, validateBody } from '../http/body';
 import type { TokenRecord } from '../services/tokens';
@@ -148,7 +148,8 @@ export class WebSessions {
 
   async record(req: IncomingMessage, token: TokenRecord | null, entry: AuditEntry): Promise<void> {
     try {
-      await this.opts.audit({ tokenId: token?.id ?? null, tokenName: token?.name ?? null, client: req.socket.remoteAddress ?? 'unknown' }, entry);
+      // The client as auth.ts identifies it (a trusted proxy's X-Forwarded-For), with this token.
+      await this.opts.audit({ ...actorOf(req as Request), tokenId: token?.id ?? null, tokenName: token?.name ?? null }, entry);
     } catch (err) {
       this.opts.onAuditError?.(err);
     }

@@ -137,6 +137,9 @@ class PgReads implements StorageReads {
   async listTokens() {
     return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).rows;
   }
+  async storedStages() {
+    return (await this.q<{ app: string; stage: string }>('SELECT DISTINCT app_key AS app, stage FROM stage_values WHERE sealed IS NOT NULL ORDER BY 1, 2')).rows;
+  }
   async countTokens() {
     return (await this.q<{ n: number }>('SELECT count(*)::int AS n FROM tokens')).rows[0]!.n;
   }
@@ -215,6 +218,13 @@ class PgTx extends PgReads implements StorageTx {
       ? await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND stage = ANY($2::text[]) AND name = ANY($3::text[]) AND sealed IS NOT NULL', [app, stages, names])
       : await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND name = ANY($2::text[]) AND sealed IS NOT NULL', [app, names]);
     return res.rows.map(toValue);
+  }
+  async revisionsBefore(app: string, revision: number) {
+    return (await this.q<{ revision: number; definitions: Buffer }>('SELECT revision, definitions FROM revisions WHERE app_key = $1 AND revision < $2 ORDER BY revision', [app, revision])).rows;
+  }
+  async updateRevision(app: string, revision: number, definitions: string | Buffer) {
+    if (typeof definitions === 'string') throw new Error('the PostgreSQL store keeps definitions sealed only');
+    await this.q('UPDATE revisions SET definitions = $1 WHERE app_key = $2 AND revision = $3', [definitions, app, revision]);
   }
   async stageValues(app: string, stage: string) {
     // Locked in name order (two batches never wait on each other in a cycle).

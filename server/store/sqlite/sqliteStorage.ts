@@ -18,6 +18,11 @@ import type {
 } from '../storage';
 import { MIGRATIONS } from './schema';
 
+export interface StorageLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
 interface RawValue {
   stage: string;
   name: string;
@@ -153,6 +158,30 @@ class SqliteReads implements StorageReads {
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit) as RawAudit[]).map(toAudit);
   }
+  /**
+   * A skip-scan over the primary key (app_key, stage, name): one index seek per (app, stage)
+   * pair, not a scan of every value; then whether the pair holds a value at all.
+   */
+  async storedStages() {
+    const nextPair = this.stmt('SELECT app_key, stage FROM stage_values WHERE (app_key, stage) > (?, ?) ORDER BY app_key, stage LIMIT 1');
+    const holds = this.stmt('SELECT 1 FROM stage_values WHERE app_key = ? AND stage = ? AND (plain IS NOT NULL OR secret IS NOT NULL) LIMIT 1');
+    const found: Array<{ app: string; stage: string }> = [];
+    let at = { app_key: '', stage: '' };
+    for (;;) {
+      const row = nextPair.get(at.app_key, at.stage) as { app_key: string; stage: string } | undefined;
+      if (!row) break;
+      if (holds.get(row.app_key, row.stage) !== undefined) found.push({ app: row.app_key, stage: row.stage });
+      at = row;
+    }
+    return found;
+  }
+  /** The stages that hold rows of this app: one index seek per stage (skip-scan). */
+  protected stagesOf(app: string): string[] {
+    const next = this.stmt('SELECT stage FROM stage_values WHERE app_key = ? AND stage > ? ORDER BY stage LIMIT 1').pluck();
+    const stages: string[] = [];
+    for (let s = next.get(app, '') as string | undefined; s !== undefined; s = next.get(app, s) as string | undefined) stages.push(s);
+    return stages;
+  }
   async *auditRows(): AsyncIterable<AuditRow> {
     // In pages, not one open iterator: the connection serves other reads between pages.
     let after = 0;
@@ -203,21 +232,22 @@ class SqliteTx extends SqliteReads implements StorageTx {
   }
   async heldValues(app: string, names: string[], stages: string[] | null) {
     if (names.length === 0) return [];
-    // With the stages given, each lookup uses the whole primary key (app, stage, name).
-    const rows = (
-      stages
-        ? this.stmt(
-            `SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?))
-             AND (plain IS NOT NULL OR secret IS NOT NULL)`,
-          ).all(app, JSON.stringify(stages), JSON.stringify(names))
-        : this.stmt(
-            `SELECT * FROM stage_values WHERE app_key = ? AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)`,
-          ).all(app, JSON.stringify(names))
-    ) as RawValue[];
+    // Each lookup uses the whole primary key (app, stage, name); all stages: the ones that hold
+    // rows of the app, found by a skip-scan rather than by scanning every value of the app.
+    const rows = this.stmt(
+      `SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?))
+       AND (plain IS NOT NULL OR secret IS NOT NULL)`,
+    ).all(app, JSON.stringify(stages ?? this.stagesOf(app)), JSON.stringify(names)) as RawValue[];
     return rows.map(toValue);
   }
   async stageValues(app: string, stage: string) {
     return this.valuesSync(app, stage);
+  }
+  async revisionsBefore(app: string, revision: number) {
+    return this.stmt('SELECT revision, definitions FROM revisions WHERE app_key = ? AND revision < ? ORDER BY revision').all(app, revision) as Array<{ revision: number; definitions: string | Buffer }>;
+  }
+  async updateRevision(app: string, revision: number, definitions: string | Buffer) {
+    this.stmt('UPDATE revisions SET definitions = ? WHERE app_key = ? AND revision = ?').run(definitions, app, revision);
   }
   async writeValue(w: ValueWrite) {
     const info =
@@ -284,7 +314,14 @@ export class SqliteStorage extends SqliteReads implements Storage {
   private dataVersion = 0;
   private dataVersionChecked = false;
 
-  constructor(readonly file: string) {
+  /** A WAL scrub that could not finish and is retried off the request path (see scrubDeleted). */
+  private scrubRetry: NodeJS.Timeout | undefined;
+
+  /** `log`: where the store tells the operator what they must know (never a value). */
+  constructor(
+    readonly file: string,
+    private readonly log: StorageLog = { info: () => {}, warn: (msg) => process.stderr.write(`${msg}\n`) },
+  ) {
     const writer = new Database(file);
     configure(writer);
     const version = writer.pragma('user_version', { simple: true }) as number;
@@ -345,15 +382,53 @@ export class SqliteStorage extends SqliteReads implements Storage {
 
   /**
    * Moves the WAL's content into the database and empties the WAL, so a deleted value's old
-   * page images do not linger there (secure_delete handles free pages).
+   * page images do not linger there (secure_delete handles free pages). SPEC §5: when another
+   * process holds a read transaction (a backup tool, the sqlite shell) the checkpoint cannot
+   * finish; then it warns (naming no value) and retries on a timer, off the request path, until
+   * it succeeds. No attempt waits: busy_timeout is 0 while it runs, so no request stalls behind
+   * a reader (the default 5 s wait froze the server).
    */
   scrubDeleted(): void {
-    this.writer.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.scrubRetry) return; // a retry is due and covers this change too (it empties the whole WAL)
+    if (this.checkpointed()) return;
+    this.log.warn(
+      'could not scrub the write-ahead log after a value was deleted: another process holds a read transaction on the store (a backup tool or the sqlite shell?); retrying in the background until it succeeds',
+    );
+    this.retryScrub(250);
+  }
+
+  /** One non-blocking TRUNCATE checkpoint; true when the WAL was fully checkpointed and emptied. */
+  private checkpointed(): boolean {
+    if (this.writer.inTransaction) return false; // a transaction of the queue is open: try later
+    this.writer.pragma('busy_timeout = 0');
+    try {
+      const [result] = this.writer.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      return !!result && result.busy === 0 && result.log === result.checkpointed;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return false;
+      throw err;
+    } finally {
+      this.writer.pragma('busy_timeout = 5000');
+    }
+  }
+
+  private retryScrub(delayMs: number) {
+    this.scrubRetry = setTimeout(() => {
+      this.scrubRetry = undefined;
+      if (!this.writer.open) return;
+      if (!this.checkpointed()) return this.retryScrub(Math.min(delayMs * 2, 5_000));
+      this.log.info('finished the WAL scrub that was waiting for another process to end its read transaction');
+    }, delayMs);
+    // Never keeps a process alive on its own; closing the store checkpoints what it can.
+    this.scrubRetry.unref();
   }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
+    clearTimeout(this.scrubRetry);
+    this.scrubRetry = undefined;
     await this.queue;
     this.db.close();
     this.writer.close();
