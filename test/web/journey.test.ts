@@ -112,4 +112,31 @@ describe('the portal in a browser: a person’s journey', () => {
     await page.waitForURL(/signedOut/);
     assert.deepEqual(browser.problems, []);
   });
+  test('keyboard only: sign in, open an app from the list, change a value, save with Ctrl+S, sign out', async () => {
+    const { portal, operator } = world;
+    const page = await browser.page();
+    await page.goto(`${portal.url}/signin`);
+    await page.locator('#token').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'token', 'the token field has the focus');
+    await page.keyboard.type(operator);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${portal.url}/apps`);
+    await page.locator('#apps').waitFor();
+    // Tab until the app's link has the focus, then follow it.
+    for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Orders'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Orders');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${portal.url}/apps/orders`);
+    await row(page, 'Greeting').waitFor();
+    for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.closest('[data-setting]')?.getAttribute('data-setting'))) !== 'Greeting'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-role')), 'value', 'Tab reaches the value field');
+    await page.keyboard.type('hello from the keyboard');
+    await page.keyboard.press('Control+s');
+    await page.locator('#status', { hasText: 'Saved 1 change to Production' }).waitFor();
+    for (let i = 0; i < 80 && (await page.evaluate(() => document.activeElement?.id)) !== 'sign-out'; i++) await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sign-out', 'Shift+Tab reaches Sign out');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/signedOut/);
+    assert.deepEqual(browser.problems, []);
+  });
 });
