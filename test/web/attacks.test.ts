@@ -178,6 +178,12 @@ describe('the portal in a browser: attacks', () => {
       assert.equal(res.status, 200);
       assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
     }
+    const unknown = await raw(`${portal.url}/no/such/page`, 'GET', { accept: 'text/html' });
+    assert.equal(unknown.status, 404, 'an unknown page: the shell shows "not found", under the same headers');
+    assert.match(String(unknown.headers['content-security-policy']), /frame-ancestors 'none'/);
+    const unknownApi = await raw(`${portal.url}/api/v1/no-such-route`, 'GET', { accept: 'text/html' });
+    assert.equal(unknownApi.status, 401, 'the API stays the API (problem details), whatever the Accept header');
+    assert.match(String(unknownApi.headers['content-type']), /application\/problem\+json/);
     const s = await session(portal, world.operator);
     const values = await raw(`${portal.url}/api/v1/apps/orders/stages/production/settings`, 'GET', { cookie: s.cookie });
     assert.equal(values.status, 200);
