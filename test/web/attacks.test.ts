@@ -233,6 +233,7 @@ describe('the portal in a browser: attacks', () => {
     assert.equal(statuses.get(200), undefined, 'no wrong id gets in');
     assert.ok((statuses.get(429) ?? 0) > 900, `the client is limited after its failures (${JSON.stringify([...statuses])})`);
     assert.equal((await raw(url, 'GET', { cookie: s.cookie })).status, 200, 'the valid session still works');
+    await session(portal, portal.adminToken); // and a valid token still signs in (201) from the same client
     // Read with the session too: the client's bearer calls are what the limiter holds back.
     const audit = await raw(`${portal.url}/api/v1/audit?limit=1000`, 'GET', { cookie: s.cookie });
     assert.equal(audit.status, 200);
