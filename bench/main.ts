@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureCodeInEditor, measureCredentialScan } from './code';
-import { measureExtension } from './extension';
+import { EXTENSION_GOAL_TEXT, measureExtension } from './extension';
 import { measurePublish } from './publish';
 import { notMeasured, type Row } from './lib/result';
 import { measureRuntimeRead, measureScale } from './runtime';
@@ -122,12 +122,12 @@ async function main() {
     );
   }
   if (want('extension')) {
-    log('extension activation in the real extension host (code-server)');
-    const measure = 'extension activation, tree with 2,000 settings';
+    log('extension activation in the real extension host (code-server), against a minimal extension and a 1-setting file');
+    const measure = 'extension activation and Settings tree, 2,000 settings';
     rows.push(
       ...(buildFailed.has('extension')
-        ? [notMeasured('extension-activation', measure, '<= 50 ms, <= 30 ms', 'the extension did not build (node scripts/build.mjs extension)')]
-        : await guarded('extension-activation', measure, '<= 50 ms, <= 30 ms', () => measureExtension({ settings: 2000, timeoutMs: 240_000, keep: values.keep, profileDir }))),
+        ? [notMeasured('extension-activation', measure, EXTENSION_GOAL_TEXT, 'the extension did not build (node scripts/build.mjs extension)')]
+        : await guarded('extension-activation', measure, EXTENSION_GOAL_TEXT, () => measureExtension({ settings: 2000, rounds: quick ? 1 : 3, timeoutMs: 240_000, keep: values.keep, profileDir }))),
     );
   }
 

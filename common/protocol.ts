@@ -74,10 +74,9 @@ export type SaveResult =
 /**
  * The commands the webview may ask the host to run (banner actions: the fix for "not signed
  * in", "not published", "unreachable"). The host runs only these, with arguments it chooses;
- * the webview never names anything else. `workbench.action.openSettings` is the one id that is
- * not the extension's own: the host opens it on this extension's `odcSettings.serverUrl` only.
+ * the webview never names anything else, and every id is this extension's own.
  */
-export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings'] as const;
+export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'odcSettings.openServerSettings'] as const;
 export type RunnableCommand = (typeof RUNNABLE_COMMANDS)[number];
 
 export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';
@@ -102,6 +101,8 @@ export type Requests = {
   /** One PATCH with every edit of the stage (all or nothing). */
   'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
   'coverage/load': { params: Record<string, never>; result: CoverageView };
+  /** Discard asks first (a modal in VS Code): `stage` is the stage's name, `count` its unsaved edits. */
+  'panel/confirmDiscard': { params: { stage: string; count: number }; result: { discard: boolean } };
   /** Runs one of RUNNABLE_COMMANDS (a banner's action); `ran` is false when the host has no way to run commands. */
   'command/run': { params: { command: RunnableCommand }; result: { ran: boolean } };
 };
@@ -114,12 +115,18 @@ export type WebviewNotifications = {
   'webview/ready': { protocol: number };
   /** The number of unsaved edits across stages (the host marks the panel title). */
   'webview/dirty': { count: number };
+  /** The answer to `host/save`: every stage's edits were saved (`ok`), or why not. */
+  'webview/saved': { id: number; ok: boolean; message?: string };
 };
 export type HostNotifications = {
   /** The session changed (signed in, out, other server) or the app was published: reload. */
   'host/refresh': { reason: 'session' | 'published' };
   /** Show this stage (the command was run again with a stage). */
   'host/showStage': { stage: string };
+  /** VS Code saves the editor (Ctrl+S, Save on close): save every stage's edits, answer `webview/saved`. */
+  'host/save': { id: number };
+  /** VS Code reverts the editor (Revert File, Don't Save on close): drop every unsaved edit, no question. */
+  'host/revert': Record<string, never>;
 };
 
 // ---- envelopes ----------------------------------------------------------------------------
@@ -158,12 +165,14 @@ export const requestParamSchemas = {
       .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'a setting appears twice in one save'),
   }),
   'coverage/load': empty,
+  'panel/confirmDiscard': z.strictObject({ stage: z.string().min(1).max(200), count: z.number().int().positive() }),
   'command/run': z.strictObject({ command: z.enum(RUNNABLE_COMMANDS) }),
 } satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
 
 export const webviewNotificationSchemas = {
   'webview/ready': z.strictObject({ protocol: z.number().int() }),
   'webview/dirty': z.strictObject({ count: z.number().int().nonnegative() }),
+  'webview/saved': z.strictObject({ id: z.number().int().nonnegative(), ok: z.boolean(), message: z.string().max(2000).optional() }),
 } satisfies { [K in keyof WebviewNotifications]: z.ZodType<WebviewNotifications[K]> };
 
 /** The envelope; params are checked per method afterwards. */

@@ -45,6 +45,10 @@ export interface StageValuesControllerOptions {
   /** Never receives a value: method names, outcomes and error messages only. */
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   onDirtyChange?: (count: number) => void;
+  /** The webview's answer to `host/save` (the custom editor's save). */
+  onSaved?: (result: WebviewNotifications['webview/saved']) => void;
+  /** Asks the user before the webview's Discard drops edits; without it, Discard goes ahead. */
+  confirmDiscard?: (params: RequestParams<'panel/confirmDiscard'>) => Promise<boolean>;
   /**
    * Runs a VS Code command (vscode.commands.executeCommand) for a banner's action. Only the ids
    * in RUN_COMMANDS below ever reach it, with the arguments chosen there. Without it, the
@@ -64,8 +68,7 @@ export const RUN_COMMANDS: Readonly<Record<RunnableCommand, readonly unknown[]>>
   'odcSettings.signIn': [],
   'odcSettings.publishApp': [],
   'odcSettings.showLog': [],
-  // Opens the Settings editor on this extension's server address only.
-  'workbench.action.openSettings': ['odcSettings.serverUrl'],
+  'odcSettings.openServerSettings': [],
 };
 
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
@@ -238,6 +241,7 @@ export class StageValuesController {
         };
         return view;
       },
+      'panel/confirmDiscard': async (params) => ({ discard: opts.confirmDiscard ? await opts.confirmDiscard(params) : true }),
       'command/run': async ({ command }) => {
         if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
         if (!opts.executeCommand || opts.runsCommand?.(command) === false) return { ran: false };
@@ -296,6 +300,8 @@ export class StageValuesController {
       for (const msg of pending) void this.send(msg, false);
     } else if (method === 'webview/dirty') {
       this.opts.onDirtyChange?.((params as WebviewNotifications['webview/dirty']).count);
+    } else if (method === 'webview/saved') {
+      this.opts.onSaved?.(params as WebviewNotifications['webview/saved']);
     }
   }
 

@@ -16,12 +16,13 @@ import { renameSettingCommand } from './commands/renameSetting';
 import { setSecretCommand } from './commands/setSecret';
 import { signInCommand, signOutCommand } from './commands/signIn';
 import { registerCodeIntelligence } from './code/registerCode';
-import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
+import { COMMANDS, CONFIG, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
 import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, PortalAuthProvider } from './auth/portalAuthProvider';
 import { watchPortalReachable } from './auth/portalReachable';
+import { registerPlanDocuments } from './publish/planDocument';
 import { newPortalClient, PortalSession } from './services/session';
 import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
@@ -57,7 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     // The walkthrough's "Mark a secret" step completes on this.
     void vscode.commands.executeCommand('setContext', CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
   };
-  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
+  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
   // Bound once the Stage Values panels are registered, below.
@@ -94,6 +95,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.signOut]: signOutCommand(deps),
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
+    // The Settings editor opened on the portal's address (a banner's fix for "unreachable").
+    [COMMANDS.openServerSettings]: () => vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG.section}.${CONFIG.serverUrl}`),
+    [COMMANDS.statusMenu]: () => status.showMenu(),
+    [COMMANDS.showPublishedChanges]: () => status.showPublishedChanges(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
   // The definitions files are read and parsed in the background: activate() does not wait for
   // them (the tree fills in when the model fires onDidChange). A command run before then waits.
@@ -114,7 +119,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     });
   }
   const codeProviders = registerCodeIntelligence(subs, deps, ready);
-  panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
+  const stageValues = registerStageValues(context, { session, log, model, ready });
+  panelsPublished = stageValues.published;
 
   return testHooksFor(context.extensionMode, () => ({
     ready,
@@ -127,6 +133,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
       workspace: Object.fromEntries(context.workspaceState.keys().map((k) => [k, context.workspaceState.get(k)])),
       global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
     }),
+    backupStageValues: async (appKey) => {
+      const doc = stageValues.provider.documents.get(appKey);
+      if (!doc) throw new Error(`no Stage Values editor is open for ${appKey}`);
+      const destination = vscode.Uri.joinPath(context.globalStorageUri, 'backup-probe');
+      return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
+    },
     globalStorageUri: context.globalStorageUri,
     codeProviders,
   }));

@@ -27,6 +27,8 @@ export interface OdcSettingsApi {
   status(): StatusSnapshot;
   refreshStatus(): Promise<void>;
   storedState(): { workspace: Record<string, unknown>; global: Record<string, unknown> };
+  /** Asks the open Stage Values editor of an app for a backup, as VS Code's hot exit does (it refuses). */
+  backupStageValues(appKey: string): Promise<unknown>;
   /** Where VS Code keeps this extension's global storage (under the user data dir). */
   readonly globalStorageUri: vscode.Uri;
   readonly codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider };

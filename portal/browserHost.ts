@@ -40,6 +40,10 @@ export interface EditorOptions {
   onNavigate?: (where: { stage: string | null; coverage: boolean }) => void;
 }
 
+function keepEdits(e: BeforeUnloadEvent): void {
+  e.preventDefault();
+}
+
 /** Mounts the Stage Values editor in `root`, hosted by this page. */
 export function mountEditor(root: HTMLElement, o: EditorOptions): void {
   const channel = new InPageChannel();
@@ -53,6 +57,12 @@ export function mountEditor(root: HTMLElement, o: EditorOptions): void {
       location.assign(`/signin?next=${enc(location.pathname)}`);
     },
     runsCommand: (c) => c === 'odcSettings.signIn',
+    confirmDiscard: async ({ stage, count }) => confirm(`Discard ${count} unsaved edit${count === 1 ? '' : 's'} in ${stage}? What you typed is dropped; the portal is not changed.`),
+    // Unsaved edits: leaving the page asks first (the browser's own prompt).
+    onDirtyChange: (count) => {
+      if (count > 0) addEventListener('beforeunload', keepEdits);
+      else removeEventListener('beforeunload', keepEdits);
+    },
   });
   channel.toHost = (m) => void controller.handle(m);
   const host = new HostConnection(channel, 30_000, channel);

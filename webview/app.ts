@@ -26,6 +26,8 @@ interface StageState {
   view?: StageView;
   info: Map<string, RowInfo>;
   busy: boolean;
+  /** The save in flight, if any: a save VS Code asks for (host/save) waits for it. */
+  saving?: Promise<boolean>;
   error?: Problem;
   notice?: string;
 }
@@ -47,7 +49,7 @@ function fixFor(p: Problem): { command: RunnableCommand; label: string; icon: st
     return { command: 'odcSettings.signIn', label: p.code === 'not-signed-in' ? 'Sign In' : 'Sign In with Another Token', icon: 'account' };
   }
   if (p.code === 'http' && p.status === 404) return { command: 'odcSettings.publishApp', label: 'Publish App', icon: 'cloud-upload' };
-  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'workbench.action.openSettings', label: 'Open Settings', icon: 'settings-gear' };
+  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'odcSettings.openServerSettings', label: 'Open Settings', icon: 'settings-gear' };
   if (p.code === 'internal') return { command: 'odcSettings.showLog', label: 'Show Log', icon: 'output' };
   return undefined;
 }
@@ -153,7 +155,7 @@ export class StageValuesApp {
       }
     });
     this.onClick(this.saveBtn, () => void this.save());
-    this.onClick(this.discardBtn, () => this.discard());
+    this.onClick(this.discardBtn, () => void this.discard());
     this.onClick(this.reloadBtn, () => this.current && void this.loadStage(this.current));
     this.onClick(this.coverageRefresh, () => void this.loadCoverage());
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
@@ -175,6 +177,13 @@ export class StageValuesApp {
       }
     });
     host.on('host/refresh', () => void this.init());
+    // The VS Code editor's own Save (Ctrl+S, Save when closing) and Revert (Don't Save).
+    host.on('host/save', ({ id }) => void this.saveAll().then((r) => host.notify('webview/saved', { id, ...r })));
+    host.on('host/revert', () => {
+      for (const st of this.perStage.values()) this.dropEdits(st);
+      this.renderBanner();
+      this.updateToolbar();
+    });
     host.on('host/showStage', ({ stage }) => {
       if (this.stages.some((s) => s.key === stage)) {
         this.tabs.selectedIndex = 0;
@@ -368,14 +377,32 @@ export class StageValuesApp {
 
   // ---- editing ------------------------------------------------------------------------------
 
-  private async save(): Promise<void> {
-    const st = this.currentState();
-    if (!st?.view || st.busy || st.drafts.size === 0) return;
-    const invalid = st.drafts.invalidNames(st.view.settings);
+  /** Saves every stage that has edits, one after the other; stops at the first that fails. */
+  private async saveAll(): Promise<{ ok: boolean; message?: string }> {
+    for (const st of [this.currentState(), ...this.perStage.values()]) {
+      if (!st) continue;
+      if (st.saving) await st.saving;
+      if (st.drafts.size === 0) continue;
+      if (!(await this.save(st))) return { ok: false, message: st.error?.message ?? `${st.stage.name} could not be saved.` };
+    }
+    return { ok: true };
+  }
+
+  private save(st = this.currentState()): Promise<boolean> {
+    if (!st?.view || st.busy || st.drafts.size === 0) return Promise.resolve(false);
+    const saving = this.saveStage(st, st.view).finally(() => {
+      if (st.saving === saving) st.saving = undefined;
+    });
+    st.saving = saving;
+    return saving;
+  }
+
+  private async saveStage(st: StageState, view: StageView): Promise<boolean> {
+    const invalid = st.drafts.invalidNames(view.settings);
     if (invalid.length > 0) {
       this.showError(st, { message: `Fix ${plural(invalid.length, 'invalid value')} before saving: ${invalid.join(', ')}.` });
-      st.editor.focusRow(invalid[0]!);
-      return;
+      if (st === this.currentState()) st.editor.focusRow(invalid[0]!);
+      return false;
     }
     const changes = st.drafts.changes();
     // The target is the state's own stage, the one the dropdown, the table and this line show.
@@ -394,6 +421,7 @@ export class StageValuesApp {
         st.editor.closeEditors();
         this.applyView(st, result.view, []);
         this.setStatus(`Saved ${plural(changes.length, 'change')} to ${target.name}.`);
+        return true;
       } else if (result.outcome === 'conflict') {
         st.info.clear();
         for (const name of result.conflicts) st.info.set(name, { conflict: true });
@@ -424,20 +452,28 @@ export class StageValuesApp {
       st.busy = false;
       this.updateToolbar();
     }
+    return false;
   }
 
-  private discard(): void {
+  private async discard(): Promise<void> {
     const st = this.currentState();
     if (!st || st.drafts.size === 0) return;
     const n = st.drafts.size;
+    // Discard asks first: what was typed cannot be brought back.
+    const answer = await this.host.request('panel/confirmDiscard', { stage: st.stage.name, count: n }).catch(() => ({ discard: false }));
+    if (!answer.discard) return;
+    this.dropEdits(st);
+    this.renderBanner();
+    this.setStatus(`Discarded ${plural(n, 'edit')} in ${st.stage.name}.`);
+    this.updateToolbar();
+  }
+
+  private dropEdits(st: StageState): void {
     st.drafts.discardAll();
     st.info.clear();
     st.editor.closeEditors();
     st.editor.refresh();
     st.error = undefined;
-    this.renderBanner();
-    this.setStatus(`Discarded ${plural(n, 'edit')} in ${st.stage.name}.`);
-    this.updateToolbar();
   }
 
   // ---- chrome -------------------------------------------------------------------------------

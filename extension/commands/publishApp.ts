@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { DeletionReason, PublishPlan } from '../../common/api';
 import { isPublishable } from '../definitions/definitionsText';
+import { planText, showPlan } from '../publish/planDocument';
 import { describeFailure, type Failure, type FailureKind } from '../publish/portalFailures';
 import { COMMANDS } from '../constants';
 import type { Deps } from './deps';
@@ -23,6 +24,9 @@ const REASONS: Record<DeletionReason, string> = {
   'non-secret-to-secret': 'now secret (its plain-text value goes)',
   'invalid-for-type': 'not valid for the new type',
 };
+
+/** At most this many lines of deletions in the modal; the rest are behind "Show All". */
+export const MODAL_LINES = 15;
 
 export function summarizePlan(plan: PublishPlan): string {
   const parts = [
@@ -62,33 +66,51 @@ export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confir
     try {
       serverUrl = deps.session.serverUrl();
       const client = await deps.session.client();
-      const plan = await client.publish(app, { definitions: doc, dryRun: true });
-      deps.log.info(`publish ${app}: planned against revision ${plan.revision}: ${plan.changed ? summarizePlan(plan.plan) : 'no changes'}`);
-      if (!plan.changed) {
-        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${plan.revision}; nothing to publish.`);
-        await deps.refreshStatus();
-        return { status: 'up-to-date', revision: plan.revision };
-      }
-      if (plan.plan.deletions.length > 0) {
-        const stageNames = new Map((await client.stages()).stages.map((s) => [s.key, s.name]));
-        const items = plan.plan.deletions.map((d) => `${d.setting} in ${stageNames.get(d.stage) ?? d.stage}: ${REASONS[d.reason]}`);
-        const ok = await deps.confirm({
-          kind: 'publish-deletions',
-          message: `Publishing "${app}" deletes ${items.length} stored value${items.length > 1 ? 's' : ''}. Publish?`,
-          detail: `${items.map((i) => `• ${i}`).join('\n')}\n\nDeleted values cannot be recovered. Plan: ${summarizePlan(plan.plan)}.`,
-          confirmLabel: 'Publish and Delete Values',
-          items,
-        });
-        if (!ok) {
-          deps.log.info(`publish ${app}: cancelled at the deletion confirmation; nothing changed`);
-          void vscode.window.showInformationMessage(`Publish of "${app}" cancelled; nothing changed in the portal.`);
-          return { status: 'cancelled', revision: plan.revision, deletions: items };
-        }
-      }
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Publishing "${app}" to ${serverUrl}…`, cancellable: false },
-        () => client.publish(app, { definitions: doc, baseRevision: plan.revision }),
+      // One progress notification from the first request (dry run, stage names) to the write,
+      // also while the confirmation is open; a second one would crowd out the outcome's toast.
+      const run = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Publishing "${app}"`, cancellable: false },
+        async (progress) => {
+          progress.report({ message: `planning against ${serverUrl}…` });
+          const plan = await client.publish(app, { definitions: doc, dryRun: true });
+          deps.log.info(`publish ${app}: planned against revision ${plan.revision}: ${plan.changed ? summarizePlan(plan.plan) : 'no changes'}`);
+          if (!plan.changed) return { step: 'up-to-date' as const, plan };
+          if (plan.plan.deletions.length > 0) {
+            progress.report({ message: 'reading the stage names…' });
+            const stageNames = new Map((await client.stages()).stages.map((s) => [s.key, s.name]));
+            const items = plan.plan.deletions.map((d) => `${d.setting} in ${stageNames.get(d.stage) ?? d.stage}: ${REASONS[d.reason]}`);
+            const shown = items.length > MODAL_LINES ? items.slice(0, MODAL_LINES - 1) : items;
+            const more = items.length - shown.length;
+            const renamed = plan.plan.removed.length > 0 && plan.plan.added.length > 0;
+            progress.report({ message: 'waiting for your confirmation…' });
+            const ok = await deps.confirm({
+              kind: 'publish-deletions',
+              message: `Publishing "${app}" deletes ${items.length} stored value${items.length > 1 ? 's' : ''}. Publish?`,
+              detail:
+                `${shown.map((i) => `• ${i}`).join('\n')}${more > 0 ? `\n…and ${more} more (Show All lists them)` : ''}\n\n` +
+                (renamed ? `A renamed setting is a removal plus an addition: the old name's values go in every stage, secrets included, and the new name starts empty.\n\n` : '') +
+                `Deleted values cannot be recovered. Plan: ${summarizePlan(plan.plan)}.`,
+              confirmLabel: 'Publish and Delete Values',
+              items,
+              ...(more > 0 ? { more: { label: 'Show All', run: () => showPlan(app, planText(app, plan.revision, plan.plan, items)) } } : {}),
+            });
+            if (!ok) return { step: 'cancelled' as const, plan, items };
+          }
+          progress.report({ message: `writing revision ${plan.revision + 1} to ${serverUrl}…` });
+          return { step: 'written' as const, plan, result: await client.publish(app, { definitions: doc, baseRevision: plan.revision }) };
+        },
       );
+      if (run.step === 'up-to-date') {
+        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${run.plan.revision}; nothing to publish.`);
+        await deps.refreshStatus();
+        return { status: 'up-to-date', revision: run.plan.revision };
+      }
+      if (run.step === 'cancelled') {
+        deps.log.info(`publish ${app}: cancelled at the deletion confirmation; nothing changed`);
+        void vscode.window.showInformationMessage(`Publish of "${app}" cancelled; nothing changed in the portal.`);
+        return { status: 'cancelled', revision: run.plan.revision, deletions: run.items };
+      }
+      const result = run.result;
       if (!result.changed) {
         void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${result.revision}; nothing to publish.`);
         await deps.refreshStatus();
@@ -100,7 +122,7 @@ export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confir
       deps.onPublished(app);
       return { status: 'published', revision: result.revision, plan: result.plan };
     } catch (err) {
-      const failure: Failure = describeFailure(err, { serverUrl, app, retry });
+      const failure: Failure = describeFailure(err, { serverUrl, app, action: 'publish', retry });
       deps.log.error(`publish ${app} failed (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}`);
       void vscode.window.showErrorMessage(failure.message, ...failure.actions.map((a) => a.label)).then((label) => {
         const action = failure.actions.find((a) => a.label === label);

@@ -90,6 +90,9 @@ describe('Sign in and Publish App in the real workbench', { skip: installed ? fa
     assert.match(text, /Publishing "orders" deletes 1 stored value/);
     assert.match(text, /Greeting in Development: now secret/);
     assert.ok(!text.includes('hi from dev'), 'the modal shows no value');
+    // The progress notification has been up since the first request (the dry run) and says what it waits for.
+    // The workbench renders progress updates a moment after the modal appears: wait for the text, not the first frame.
+    assert.match(await harness.waitForNotification(page, /Publishing "orders".*waiting for your confirmation/), /waiting for your confirmation/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'publish-confirm-deletions.png') });
 
     await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();

@@ -143,6 +143,7 @@ export class StandInHost {
         return { app: { key: 'orders', name: 'Orders' }, stages: STAGES, stage: 'qa', view: 'settings' in view ? view : null };
       },
       'stage/load': ({ stage }) => this.store.view(stage),
+      'panel/confirmDiscard': () => ({ discard: true }),
       'stage/save': ({ stage, changes }) => {
         const conflicts = changes.filter((c) => this.store.get(stage, c.name).version !== c.baseVersion).map((c) => c.name);
         if (conflicts.length) return { outcome: 'conflict', message: `someone else changed ${conflicts.join(', ')}.`, conflicts, view: this.store.view(stage) };
