@@ -29,6 +29,7 @@ import { PublishStatus } from './status/publishStatus';
 import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
+import { SettingStatusCache } from './views/settingStatus';
 import { SettingsTreeProvider } from './views/settingsTree';
 import type { TreeNode } from './views/treeNodes';
 import { registerStageValues } from './webviews/stageValuesPanel';
@@ -50,7 +51,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   const confirm = new ConfirmSeam();
   subs.push(tokens, model);
 
-  const tree = new SettingsTreeProvider(model);
+  // The portal's per-setting status in the tree: refetched on Refresh, sign-in/out, publish and writes.
+  const settingStatus = new SettingStatusCache(session, log);
+  const tree = new SettingsTreeProvider(model, settingStatus);
   const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
   const status = new PublishStatus(model, session, log);
   const setHasDefinitions = () => {
@@ -58,7 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     // The walkthrough's "Mark a secret" step completes on this.
     void vscode.commands.executeCommand('setContext', CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
   };
-  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
+  subs.push(settingStatus, tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
   // Bound once the Stage Values panels are registered, below.
@@ -72,6 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     refreshStatus: () => status.refresh(),
     onPublished: (appKey) => {
       panelsPublished(appKey);
+      settingStatus.invalidate();
       void vscode.commands.executeCommand('setContext', CONTEXT.published, true);
     },
   };
@@ -82,7 +86,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.createDefinitionsFile]: createDefinitionsFileCommand(deps),
     [COMMANDS.openDefinitionsFile]: openDefinitionsFileCommand(deps),
     [COMMANDS.revealSetting]: revealSettingCommand(deps),
-    [COMMANDS.refresh]: refreshCommand(deps),
+    [COMMANDS.refresh]: refreshCommand({ ...deps, refreshTree: () => (settingStatus.invalidate(), tree.refresh()) }),
     [COMMANDS.addSetting]: addSettingCommand(deps),
     [COMMANDS.renameSetting]: renameSettingCommand(deps),
     [COMMANDS.editDescription]: editDescriptionCommand(deps),
@@ -119,7 +123,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     });
   }
   const codeProviders = registerCodeIntelligence(subs, deps, ready);
-  const stageValues = registerStageValues(context, { session, log, model, ready });
+  const stageValues = registerStageValues(context, { session, log, model, ready, onWritten: () => settingStatus.invalidate() });
   panelsPublished = stageValues.published;
 
   return testHooksFor(context.extensionMode, () => ({
@@ -127,6 +131,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     replaceConfirm: (fn) => confirm.replace(fn),
     replaceTokenPrompt: (fn) => auth.replacePrompt(fn),
     settingsTree: tree,
+    settingStatus: () => ({ requests: settingStatus.requests, settled: settingStatus.settled }),
     status: () => status.snapshot(),
     refreshStatus: () => status.refresh(),
     storedState: () => ({

@@ -24,6 +24,8 @@ export interface OdcSettingsApi {
   replaceConfirm(confirm: Confirm): vscode.Disposable;
   replaceTokenPrompt(prompt: TokenPrompt): vscode.Disposable;
   readonly settingsTree: vscode.TreeDataProvider<TreeNode>;
+  /** The Settings tree's status: requests made to the portal so far (one round per refresh, not per item), and whether a fetch is under way. */
+  settingStatus(): { requests: number; settled: boolean };
   status(): StatusSnapshot;
   refreshStatus(): Promise<void>;
   storedState(): { workspace: Record<string, unknown>; global: Record<string, unknown> };

@@ -2,7 +2,15 @@
 // (common/stageValuesHost.ts) as in VS Code, with the portal API reached over fetch with the
 // session cookie instead of the extension's bearer-token client. The editor talks to it through
 // the same protocol messages, delivered in the page instead of across the webview boundary.
-import { appResponseSchema, stageSettingsResponseSchema, stagesResponseSchema, type ValueChange } from '../common/api';
+import {
+  appResponseSchema,
+  compareResponseSchema,
+  historyResponseSchema,
+  promoteResponseSchema,
+  stageSettingsResponseSchema,
+  stagesResponseSchema,
+  type ValueChange,
+} from '../common/api';
 import type { HostToWebview } from '../common/protocol';
 import { StageValuesController, type StageValuesClient } from '../common/stageValuesHost';
 import { StageValuesApp } from '../webview/app';
@@ -15,6 +23,11 @@ export const fetchClient: StageValuesClient = {
   app: (key) => api('GET', `/apps/${enc(key)}`, { schema: appResponseSchema }),
   stageSettings: (app, stage) => api('GET', `/apps/${enc(app)}/stages/${enc(stage)}/settings`, { schema: stageSettingsResponseSchema }),
   patchStage: (app, stage, changes: ValueChange[]) => api('PATCH', `/apps/${enc(app)}/stages/${enc(stage)}/settings`, { body: { changes }, schema: stageSettingsResponseSchema }),
+  history: (app, stage, name) => api('GET', `/apps/${enc(app)}/stages/${enc(stage)}/settings/${enc(name)}/history`, { schema: historyResponseSchema }),
+  restore: (app, stage, name, version, baseVersion) =>
+    api('POST', `/apps/${enc(app)}/stages/${enc(stage)}/settings/${enc(name)}/restore`, { body: { version, baseVersion }, schema: stageSettingsResponseSchema }),
+  compare: (app, stages) => api('GET', `/apps/${enc(app)}/compare?stages=${stages.map(enc).join(',')}`, { schema: compareResponseSchema }),
+  promote: (app, body) => api('POST', `/apps/${enc(app)}/promote`, { body, schema: promoteResponseSchema }),
 };
 
 /**

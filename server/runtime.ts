@@ -9,6 +9,7 @@ import type { AuditActor } from './audit/chain';
 import { Portal } from './services/portal';
 import { SqliteStorage } from './store/sqlite/sqliteStorage';
 import { PgStorage } from './store/postgres/pgStorage';
+import { prettyStderr, type LogFormat } from './logFormat';
 
 export const DEFAULT_STAGES = 'development:Development,qa:QA,production:Production';
 
@@ -37,14 +38,14 @@ export function packageVersion(): string {
 }
 
 /** Logs go to stderr so a command's stdout stays clean. Redaction is a second line of defence. */
-export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info', format: LogFormat = 'json'): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
       redact: { paths: ['*.authorization', '*.token', '*.value', '*.secret', '*.password', '*.key', 'headers', 'body'], censor: '[redacted]' },
     },
-    pino.destination({ fd: 2, sync: true }),
+    format === 'pretty' ? prettyStderr(process.stderr.isTTY === true && !process.env.NO_COLOR) : pino.destination({ fd: 2, sync: true }),
   );
 }
 
@@ -85,7 +86,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
   } catch (err) {
     await storage.close();
     throw err;
@@ -161,7 +162,7 @@ async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string 
   });
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(env, 'PORTAL_HISTORY_VERSIONS', 20) });
     if (opts.listen) await storage.listen();
   } catch (err) {
     await storage.close().catch(() => {});

@@ -4,17 +4,19 @@
 // against the planned revision under a progress notification. The file is never modified.
 import * as vscode from 'vscode';
 import type { DeletionReason, PublishPlan } from '../../common/api';
+import type { AppDefinitions } from '../../common/definitions';
 import { isPublishable } from '../definitions/definitionsText';
 import { planText, showPlan } from '../publish/planDocument';
 import { describeFailure, type Failure, type FailureKind } from '../publish/portalFailures';
 import { COMMANDS } from '../constants';
+import { OPEN_STAGE_VALUES_COMMAND } from '../webviews/stageValuesPanel';
 import type { Deps } from './deps';
 import { parseArgs, resolveApp, targetArgsSchema } from './targets';
 
 export type PublishOutcome =
   | { status: 'invalid'; problems: string[] }
   | { status: 'up-to-date'; revision: number }
-  | { status: 'published'; revision: number; plan: PublishPlan }
+  | { status: 'published'; revision: number; plan: PublishPlan; newSecrets: string[] }
   | { status: 'cancelled'; revision: number; deletions: string[] }
   | { status: 'failed'; kind: FailureKind; httpStatus?: number; message: string };
 
@@ -36,6 +38,16 @@ export function summarizePlan(plan: PublishPlan): string {
     plan.deletions.length && `${plan.deletions.length} stored value${plan.deletions.length > 1 ? 's' : ''} deleted`,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'no setting changes';
+}
+
+/**
+ * The secrets a publish created: added as secrets, or turned into secrets. Neither has a value
+ * in any stage yet, so Publish App offers to set them.
+ */
+export function newSecretsOf(doc: Pick<AppDefinitions, 'settings'>, plan: PublishPlan): string[] {
+  const secret = new Set(doc.settings.filter((s) => s.isSecret === true).map((s) => s.name));
+  const turned = plan.changed.filter((c) => c.changes.includes('isSecret')).map((c) => c.name);
+  return [...plan.added, ...turned].filter((name) => secret.has(name));
 }
 
 export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confirm' | 'log' | 'refreshStatus' | 'onPublished'>) {
@@ -117,10 +129,15 @@ export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confir
         return { status: 'up-to-date', revision: result.revision };
       }
       deps.log.info(`published ${app} revision ${result.revision}: ${summarizePlan(result.plan)}`);
-      void vscode.window.showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`);
+      const newSecrets = newSecretsOf(doc, result.plan);
+      // New secrets have no value anywhere yet: offer to set them (Stage Values, only those rows).
+      const setLabel = newSecrets.length === 1 ? vscode.l10n.t('Set the new secret…') : vscode.l10n.t('Set the {0} new secrets…', newSecrets.length);
+      void vscode.window
+        .showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`, ...(newSecrets.length ? [setLabel] : []))
+        .then((choice) => choice === setLabel && vscode.commands.executeCommand(OPEN_STAGE_VALUES_COMMAND, { appKey: app, settings: newSecrets }));
       await deps.refreshStatus();
       deps.onPublished(app);
-      return { status: 'published', revision: result.revision, plan: result.plan };
+      return { status: 'published', revision: result.revision, plan: result.plan, newSecrets };
     } catch (err) {
       const failure: Failure = describeFailure(err, { serverUrl, app, action: 'publish', retry });
       deps.log.error(`publish ${app} failed (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}`);

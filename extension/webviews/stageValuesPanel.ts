@@ -33,15 +33,19 @@ export interface StageValuesDeps {
   model?: Pick<DefinitionsModel, 'apps' | 'entryFor'>;
   /** Resolves once the model has read the definitions files (activation does not wait for it). */
   ready?: Promise<void>;
+  /** A save, restore or promote landed for this app (the Settings tree's status refreshes). */
+  onWritten?: (appKey: string) => void;
 }
 
-/** What the command accepts besides a tree node: an app key, or `{ appKey, stage? }` (other commands, tests). */
-export function parseOpenArgs(arg: unknown): { appKey?: string; stage?: string } {
+/** What the command accepts besides a tree node: an app key, or `{ appKey, stage?, settings? }` (other commands, tests). */
+export function parseOpenArgs(arg: unknown): { appKey?: string; stage?: string; settings?: string[] } {
   if (typeof arg === 'string' && arg) return { appKey: arg };
   if (typeof arg !== 'object' || arg === null || isTreeNode(arg)) return {};
   const o = arg as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  return { appKey: str(o.appKey), stage: str(o.stage) };
+  // `settings`: only these rows (Publish App's "Set the N new secrets…"); names only, capped.
+  const settings = Array.isArray(o.settings) ? o.settings.filter((s): s is string => typeof s === 'string' && s.length > 0 && s.length <= 100).slice(0, 10_000) : [];
+  return { appKey: str(o.appKey), stage: str(o.stage), ...(settings.length ? { settings } : {}) };
 }
 
 /** The editor's resource for an app; its last path segment is the tab's title. */
@@ -115,6 +119,8 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
   readonly documents = new Map<string, StageValuesDocument>();
   /** The stage to show first in an editor about to open, per app. */
   readonly initialStage = new Map<string, string>();
+  /** The settings to show only, in an editor about to open, per app. */
+  readonly initialSettings = new Map<string, string[]>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -137,9 +143,12 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
     const assets = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     const initialStage = this.initialStage.get(appKey);
     this.initialStage.delete(appKey);
+    const initialSettings = this.initialSettings.get(appKey);
+    this.initialSettings.delete(appKey);
     const controller = new StageValuesController({
       appKey,
       initialStage,
+      initialSettings,
       client: () => this.deps.session.client(),
       post: (m) => webview.postMessage(m),
       log: (level, line) => this.deps.log?.[level](line),
@@ -148,6 +157,7 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
       confirmDiscard: (p) => confirmDiscard(p),
       // Banner actions (Sign In, Publish App, ...): the controller allows only its own list.
       executeCommand: (command, ...args) => vscode.commands.executeCommand(command, ...args),
+      onWritten: () => this.deps.onWritten?.(appKey),
     });
     document.controller = controller;
     webview.html = stageValuesHtml({
@@ -253,13 +263,14 @@ export function registerStageValues(context: vscode.ExtensionContext, deps: Stag
   const open = async (arg?: unknown) => {
     try {
       await deps.ready;
-      const { appKey: given, stage } = parseOpenArgs(arg);
+      const { appKey: given, stage, settings } = parseOpenArgs(arg);
       const appKey = given ?? (await pickApp(deps, arg));
       if (!appKey) return;
       const existing = provider.documents.get(appKey);
       if (stage && !existing) provider.initialStage.set(appKey, stage);
+      if (settings && !existing) provider.initialSettings.set(appKey, settings);
       await vscode.commands.executeCommand('vscode.openWith', stageValuesUri(appKey), STAGE_VALUES_VIEW_TYPE, { viewColumn: vscode.ViewColumn.Active, preview: false });
-      if (existing && stage) existing.controller?.notify('host/showStage', { stage });
+      if (existing && (stage || settings)) existing.controller?.notify('host/showStage', { stage: stage ?? '', ...(settings ? { settings } : {}) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       deps.log?.error(`Open Stage Values: ${message}`);

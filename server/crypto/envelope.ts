@@ -81,6 +81,15 @@ export function definitionsAad(app: string, revision: number): string {
   return JSON.stringify(['odc-portal/definitions/v1', app, revision]);
 }
 
+/**
+ * A secret's keyed fingerprint (SPEC §13): HMAC-SHA-256 under the comparison key over the app,
+ * the setting and the value (not the stage: the same secret in two stages has one fingerprint).
+ * Without the key nobody can test a guess against it; it is never returned by any route.
+ */
+export function fingerprint(compareKey: Buffer, app: string, setting: string, value: string): Buffer {
+  return createHmac('sha256', compareKey).update(JSON.stringify(['odc-portal/fingerprint/v1', app, setting, value])).digest();
+}
+
 /** Wraps a data key under the master key (nonce | wrapped | tag), bound to its id. */
 export function wrapKey(masterKey: Buffer, keyId: number, key: Buffer): Buffer {
   const { nonce, body, tag } = gcmSeal(masterKey, key, Buffer.from(`odc-portal/data-key/${keyId}`));

@@ -89,6 +89,11 @@ export class PublishService {
           if (deleted !== plan.deletions.length) throw new Error(`publish: ${deleted} values deleted, the plan has ${plan.deletions.length}`);
           scrub = true;
         }
+        // The seed's deletions win over history (SPEC §12): a removed setting or an isSecret flip
+        // takes every kept write of the setting with it, in every stage (also of pairs that hold
+        // no value now); the deleted pairs' history went with their values above.
+        const forgotten = (current?.settings ?? []).filter((s) => !nextByName.has(s.name) || nextByName.get(s.name)!.isSecret !== s.isSecret).map((s) => s.name);
+        if ((await tx.deleteSettingHistory(app, forgotten)) > 0) scrub = true;
         await this.audit.append(tx, actor, {
           action: 'app.publish',
           outcome: 'ok',

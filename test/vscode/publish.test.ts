@@ -94,11 +94,14 @@ suite('Sign in and Publish App against a real portal', () => {
     await api.refreshStatus();
     assert.equal(api.status().state, 'unpublished');
 
-    // Let VS Code flush what it writes (settings, state), then look everywhere it could have gone.
-    await new Promise((r) => setTimeout(r, 1500));
     const state = JSON.stringify(api.storedState());
     assert.ok(!state.includes(portal.adminToken), 'not in workspace or global state');
     const userDataDir = path.resolve(api.globalStorageUri.fsPath, '../../..');
+    // VS Code writes the extension's log to disk a moment after the fact. Sign-in logs "signed in
+    // to <url>" last: once that line is in a file, everything sign-in wrote before it is too, and
+    // the scan below cannot run ahead of a late write (as a fixed sleep could on a slow machine).
+    const lastLine = `signed in to ${portal.url}`;
+    await waitFor(() => assert.ok(filesUnder(userDataDir).some((f) => fs.readFileSync(f, 'utf8').includes(lastLine))), `"${lastLine}" in a log file under ${userDataDir}`, 20_000);
     const places = [...filesUnder(userDataDir), ...filesUnder(workspaceFolder().uri.fsPath)];
     assert.ok(places.some((f) => f.endsWith(path.join('User', 'settings.json'))), `the user settings file is among the files searched (${userDataDir})`);
     const leaks = places.filter((f) => fs.readFileSync(f).includes(portal.adminToken));

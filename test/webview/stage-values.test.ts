@@ -534,7 +534,12 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
           }));
         }
         const order = seen.join(' ');
-        assert.match(order, /^vscode-button#reload input#filter .*button\[replace\]@PaymentApiKey button\[clear\]@PaymentApiKey input\[value\]@MaxRetries select\[value\]@FeatureOn/, `toolbar, filter, then the rows in order: ${order}`);
+        // Each row ends with its History action (SPEC §12).
+        assert.match(
+          order,
+          /^vscode-button#reload input#filter .*button\[replace\]@PaymentApiKey button\[clear\]@PaymentApiKey button\[history\]@PaymentApiKey input\[value\]@MaxRetries button\[history\]@MaxRetries select\[value\]@FeatureOn/,
+          `toolbar, filter, then the rows in order: ${order}`,
+        );
 
         await row(page, 'PaymentApiKey').getByRole('button', { name: 'Replace PaymentApiKey' }).focus();
         await page.keyboard.press('Enter');

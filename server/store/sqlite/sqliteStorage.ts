@@ -8,6 +8,8 @@ import type {
   AppSummaryRow,
   AuditFilter,
   AuditRow,
+  HistoryRow,
+  KeyPurpose,
   Storage,
   StorageReads,
   StorageTx,
@@ -29,8 +31,14 @@ interface RawValue {
   version: number;
   plain: string | null;
   secret: Buffer | null;
+  fingerprint: Buffer | null;
   updated_at: string;
   updated_by: string | null;
+}
+
+interface RawHistory extends RawValue {
+  action: HistoryRow['action'];
+  is_secret: number;
 }
 
 interface RawAudit {
@@ -56,8 +64,22 @@ const toValue = (r: RawValue): ValueRow => ({
   version: r.version,
   plain: r.plain,
   sealed: r.secret,
+  fingerprint: r.fingerprint ?? null,
   updatedAt: r.updated_at,
   updatedBy: r.updated_by,
+});
+
+const toHistory = (r: RawHistory): HistoryRow => ({
+  stage: r.stage,
+  name: r.name,
+  version: r.version,
+  action: r.action,
+  isSecret: r.is_secret === 1,
+  plain: r.plain,
+  sealed: r.secret,
+  fingerprint: r.fingerprint,
+  at: r.updated_at,
+  by: r.updated_by,
 });
 
 const toAudit = (r: RawAudit): AuditRow => ({
@@ -129,6 +151,15 @@ class SqliteReads implements StorageReads {
   async stageSnapshot(app: string, stage: string) {
     // One read transaction: the head and the values of one commit.
     return this.db.transaction(() => ({ head: this.headSync(app), values: this.valuesSync(app, stage) }))();
+  }
+  async stagesSnapshot(app: string, stages: string[]) {
+    return this.db.transaction(() => ({
+      head: this.headSync(app),
+      values: (this.stmt('SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?))').all(app, JSON.stringify(stages)) as RawValue[]).map(toValue),
+    }))();
+  }
+  async history(app: string, stage: string, name: string) {
+    return (this.stmt('SELECT * FROM value_history WHERE app_key = ? AND stage = ? AND name = ? ORDER BY version DESC').all(app, stage, name) as RawHistory[]).map(toHistory);
   }
   async tokenByHash(hash: string) {
     return (this.stmt(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = ? AND revoked_at IS NULL`).get(hash) as TokenRow | undefined) ?? null;
@@ -202,7 +233,7 @@ class SqliteTx extends SqliteReads implements StorageTx {
   async lockKeys() {
     // The IMMEDIATE transaction already excludes every other writer.
   }
-  async insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer) {
+  async insertWrappedKey(purpose: KeyPurpose, at: string, wrap: (id: number) => Buffer) {
     const info = this.stmt('INSERT INTO wrapped_keys (purpose, wrapped, created_at) VALUES (?, ?, ?)').run(purpose, Buffer.alloc(0), at);
     const id = Number(info.lastInsertRowid);
     await this.updateWrappedKey(id, wrap(id));
@@ -253,22 +284,42 @@ class SqliteTx extends SqliteReads implements StorageTx {
     const info =
       w.baseVersion === 0
         ? this.stmt(
-            `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, fingerprint, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (app_key, stage, name) DO NOTHING`,
-          ).run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.at, w.by)
+          ).run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by)
         : this.stmt(
-            `UPDATE stage_values SET version = ?, plain = ?, secret = ?, updated_at = ?, updated_by = ?
+            `UPDATE stage_values SET version = ?, plain = ?, secret = ?, fingerprint = ?, updated_at = ?, updated_by = ?
              WHERE app_key = ? AND stage = ? AND name = ? AND version = ?`,
-          ).run(w.version, w.plain, w.sealed, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
+          ).run(w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
     return info.changes === 1;
   }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
     // One set-based statement for all of them (each pair found by primary key).
+    const list = JSON.stringify(pairs.map((p) => [p.stage, p.name]));
+    this.stmt(`DELETE FROM value_history WHERE app_key = ? AND (stage, name) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`).run(app, list);
     return this.stmt(
-      `UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ?
+      `UPDATE stage_values SET plain = NULL, secret = NULL, fingerprint = NULL, version = version + 1, updated_at = ?, updated_by = ?
        WHERE app_key = ? AND (stage, name) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
-    ).run(at, by, app, JSON.stringify(pairs.map((p) => [p.stage, p.name]))).changes;
+    ).run(at, by, app, list).changes;
+  }
+  async setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer) {
+    this.stmt('UPDATE stage_values SET fingerprint = ? WHERE app_key = ? AND stage = ? AND name = ? AND version = ?').run(fingerprint, app, stage, name, version);
+  }
+  async insertHistory(app: string, h: HistoryRow) {
+    this.stmt(
+      `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, plain, secret, fingerprint, updated_at, updated_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(app, h.stage, h.name, h.version, h.action, h.isSecret ? 1 : 0, h.plain, h.sealed, h.fingerprint, h.at, h.by);
+  }
+  async pruneHistory(app: string, stage: string, name: string, upTo: number) {
+    const plain = (this.stmt('SELECT count(*) AS n FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ? AND (plain IS NOT NULL OR secret IS NOT NULL)').get(app, stage, name, upTo) as { n: number }).n;
+    this.stmt('DELETE FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ?').run(app, stage, name, upTo);
+    return plain;
+  }
+  async deleteSettingHistory(app: string, names: string[]) {
+    if (names.length === 0) return 0;
+    return this.stmt('DELETE FROM value_history WHERE app_key = ? AND name IN (SELECT value FROM json_each(?))').run(app, JSON.stringify(names)).changes;
   }
   async insertToken(row: TokenRow & { hash: string }) {
     this.stmt('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
