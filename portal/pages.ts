@@ -355,7 +355,14 @@ async function tokensPage(ctx: PageContext): Promise<void> {
     });
     setChildren(listHost, table('Tokens', ['Name', 'Role', 'Apps', 'Stages', 'Created', 'Status', ''], rows, 'tokens'));
   };
-  const refresh = async () => render((await api('GET', '/tokens', { schema: tokensSchema })).tokens);
+  // Never rejects: a failed reload of the list is said in the status line (the list stays as it was).
+  const refresh = async () => {
+    try {
+      render((await api('GET', '/tokens', { schema: tokensSchema })).tokens);
+    } catch (err) {
+      setChildren(status, banner('error', `Could not reload the list: ${(err as Error).message}`));
+    }
+  };
   render(tokens);
 
   const name = h('input', { id: 'new-name', class: 'field', required: true, maxlength: '100', autocomplete: 'off' });

@@ -23,4 +23,12 @@ async function boot(): Promise<void> {
   await route({ root, session, path, query: new URLSearchParams(location.search) });
 }
 
-void boot();
+boot().catch((err: unknown) => {
+  const root = document.getElementById('portal');
+  if (!root) return;
+  root.removeAttribute('aria-busy');
+  const p = document.createElement('p');
+  p.setAttribute('role', 'alert');
+  p.textContent = `The portal could not start this page: ${err instanceof Error ? err.message : String(err)} Reload to try again.`;
+  root.replaceChildren(p);
+});

@@ -85,4 +85,28 @@ describe('the portal in a browser: admin pages', () => {
     assert.ok(second.length > 0 && Math.max(...second) < Math.min(...first), 'older events, none repeated');
     assert.ok(!(await everythingInPage(page)).match(/"value"/), 'metadata only');
   });
+  test('history and compare through the page: a restore is a write with the session (CSRF token and all)', async () => {
+    const { portal } = world;
+    for (const [v, value] of [[0, 'hello there'], [1, 'good morning']] as const) {
+      const res = await portal.api('PATCH', '/apps/orders/stages/production/settings', { body: { changes: [{ name: 'Greeting', value, baseVersion: v }] } });
+      assert.equal(res.status, 200, res.text);
+    }
+    const page = await browser.page();
+    await page.goto(`${portal.url}/apps/orders/stages/production`);
+    const greeting = page.locator('.rows [data-setting="Greeting"]');
+    await greeting.locator('[data-role=value]').waitFor();
+    await greeting.locator('[data-action=history]').click();
+    const dialog = page.locator('dialog[data-history=Greeting]');
+    await dialog.locator('tr[data-version="1"]').waitFor();
+    assert.match(await dialog.locator('tr[data-version="1"]').innerText(), /hello there/);
+    await dialog.locator('tr[data-version="1"] [data-action=restore]').click();
+    await dialog.locator('[data-action=confirm-restore]').click();
+    await dialog.locator('.history-message', { hasText: 'Restored version 1.' }).waitFor();
+    const now = await portal.api('GET', '/apps/orders/stages/production/settings');
+    assert.equal(now.body.settings.find((x: { name: string }) => x.name === 'Greeting').value, 'hello there', 'restored on the server');
+    await page.keyboard.press('Escape');
+    await page.locator('vscode-tab-header[data-tab=compare]').click();
+    await page.locator('table.compare-grid tr[data-setting="Greeting"]').waitFor();
+    assert.deepEqual(browser.problems, []);
+  });
 });
