@@ -37,7 +37,7 @@ import { registerStageValues } from './webviews/stageValuesPanel';
 
 export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi | undefined> {
   const subs = context.subscriptions;
-  // Modules that stay free of 'vscode' translate through extension/l10n.ts.
+  // Modules that stay free of 'vscode' (and the Stage Values host shared with the portal page) translate through common/l10n.ts.
   subs.push({ dispose: useTranslator((message, ...args) => vscode.l10n.t(message, ...args)) });
   const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
   subs.push(log);
