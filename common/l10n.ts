@@ -20,6 +20,11 @@ export function t(message: string, ...args: Array<string | number | boolean>): s
   return translate(message, ...args);
 }
 
+/** Whether a translator is bound (activate() binds VS Code's); false means English formatting here. */
+export function isTranslatorBound(): boolean {
+  return translate !== english;
+}
+
 /** Called once by activate() with vscode.l10n.t; returns a function that restores the previous one. */
 export function useTranslator(fn: Translate): () => void {
   const previous = translate;

@@ -28,7 +28,7 @@ import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
 import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
-import { useTranslator } from './l10n';
+import { isTranslatorBound, useTranslator } from './l10n';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
 import { SettingStatusCache } from './views/settingStatus';
 import { SettingsTreeProvider } from './views/settingsTree';
@@ -149,6 +149,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     },
     globalStorageUri: context.globalStorageUri,
     codeProviders,
+    l10nBound: isTranslatorBound,
   }));
 }
 

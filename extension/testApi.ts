@@ -11,6 +11,7 @@
 //   can prove the token is not among them.
 // - codeProviders: the completion and hover providers of the code intelligence, so the bench can
 //   time our own work apart from the other providers VS Code asks (TypeScript's).
+// - l10nBound: whether the modules without 'vscode' translate through vscode.l10n.t.
 // Nothing here returns a secret's value or the token.
 import * as vscode from 'vscode';
 import type { TokenPrompt } from './auth/portalAuthProvider';
@@ -34,6 +35,7 @@ export interface OdcSettingsApi {
   /** Where VS Code keeps this extension's global storage (under the user data dir). */
   readonly globalStorageUri: vscode.Uri;
   readonly codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider };
+  l10nBound(): boolean;
 }
 
 /** The test hooks in a test run; nothing at all otherwise (the hooks are not even built). */

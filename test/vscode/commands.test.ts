@@ -19,6 +19,12 @@ suite('extension: activation and commands', () => {
     console.log(`    VS Code ${vscode.version}, ${contributed.length} contributed commands registered`);
   });
 
+  test('runtime strings go through VS Code: the modules without the vscode API translate with vscode.l10n.t once activated', async () => {
+    const api = await activateExtension();
+    // Messages from the portal client, the definitions parser and the Stage Values host (issue 17 item 3).
+    assert.equal(api.l10nBound(), true, 'activate() bound common/l10n.ts to vscode.l10n.t');
+  });
+
   test('menus only name contributed commands', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(extensionRoot(), 'package.json'), 'utf8')) as {
       contributes: { commands: Array<{ command: string }>; menus: Record<string, Array<{ command: string }>>; viewsWelcome: Array<{ contents: string }> };
