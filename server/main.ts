@@ -21,6 +21,7 @@ const USAGE = `usage: odc-portal <command>
   audit verify
   run --app A --stage S [--server URL] [--prefix P] -- CMD [ARGS...]
   values import --app A --stage S [--prefix P] [--server URL] [--yes] FILE   (token in ODC_TOKEN)
+  migrate [--data-dir DIR] --to postgres://... [--key-out FILE | --print-key]   (embedded store -> PostgreSQL)
 Every command that opens the store takes --data-dir, --database-url and --stages.
 Environment: PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_HOST, PORTAL_PORT, PORTAL_STAGES, PORTAL_MASTER_KEY,
   PORTAL_NEW_MASTER_KEY, PORTAL_KEYCHAIN=off, PORTAL_DB_POOL_MAX, PORTAL_DB_CONNECT_TIMEOUT_MS,
@@ -238,6 +239,17 @@ export async function main(argv: string[]): Promise<void> {
           process.exitCode = await valuesImport(rest, { env: process.env, out: (t) => process.stdout.write(t) });
         } catch (err) {
           throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
+      case 'migrate': {
+        const { migrate, MigrateUsageError } = await import('./cli/migrate');
+        try {
+          const printKey = rest.includes('--print-key');
+          // With --print-key, stdout carries the key alone (for a pipe); the report goes to stderr.
+          await migrate(rest, { env: process.env, out: (t) => (printKey ? process.stderr : process.stdout).write(t), key: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof MigrateUsageError ? new UsageError(err.message) : err;
         }
         return;
       }
