@@ -53,7 +53,7 @@ const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 const results = new Map();
 for (const m of out.matchAll(/^(not ok|ok) \d+ - (.*)$/gm)) results.set(m[2], m[1] === 'ok');
 const partResult = (part) => {
-  const key = { '1. bad input': 'bad input', '2. crashes': 'crashes', '3. load': 'load', '4. canary hunt': 'canary hunt' }[part] ?? part;
+  const key = { '1. bad input': 'bad input', '2. crashes': 'crashes', '3. load': 'load', '4. canary hunt': 'canary hunt', '5. kill -9 of instances (PostgreSQL)': '5. kill -9', '6. database outage (PostgreSQL)': '6. database stopped', '7. canary hunt (PostgreSQL)': '7. canary hunt' }[part] ?? part;
   for (const [name, ok] of results) if (name.startsWith(key)) return ok ? 'PASS' : 'FAIL';
   return '?';
 };

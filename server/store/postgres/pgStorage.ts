@@ -330,6 +330,10 @@ export class PgStorage extends PgReads implements Storage {
     this.create = opts.create ?? false;
     // An idle pooled connection that the database drops (a restart) must not crash the process.
     pool.on('error', (err) => this.logger.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'a pooled database connection failed'));
+    // A connection that fails while checked out (the database stops mid-transaction) emits
+    // 'error' on its client, where the pool listens only while it is idle: unheard, that
+    // would crash the process. The query in flight fails on its own and answers 503.
+    pool.on('connect', (client) => client.on('error', () => {}));
     this.feed = opts.noFeed ? null : new ChangeFeed({ url: opts.url, logger: opts.logger, checkMs: opts.feedCheckMs ?? 500, connectTimeoutMs: opts.connectTimeoutMs ?? 2_000 });
   }
 
