@@ -46,6 +46,8 @@ export const createTokenRequestSchema = z.strictObject({
   stages: scopeSchema.optional(),
 });
 export type CreateTokenRequest = z.infer<typeof createTokenRequestSchema>;
+/** Why an admin token cannot be created with a scope (SPEC §6), for the server and the CLI alike. */
+export const ADMIN_SCOPE_REFUSAL = 'an admin token has no scope (an admin may do everything); leave out apps and stages, or create a developer or operator token for a scoped person';
 
 // ---- responses --------------------------------------------------------------
 
@@ -74,6 +76,7 @@ export const publishedSettingSchema = z.object({
   description: z.string(),
   defaultValue: z.string().nullable(),
   isSecret: z.boolean(),
+  rotationDays: z.number().optional(),
 });
 export const appResponseSchema = appSummarySchema.extend({
   publishedBy: z.string().nullable(),
@@ -114,6 +117,8 @@ export const stageSettingSchema = z.object({
   version: z.number(),
   updatedAt: z.string().nullable(),
   updatedBy: z.string().nullable(),
+  /** Only for a secret with `rotationDays` (SPEC §13): its value is older than that. */
+  dueForRotation: z.boolean().optional(),
 });
 export type StageSetting = z.infer<typeof stageSettingSchema>;
 export const stageSettingsResponseSchema = z.object({
@@ -144,6 +149,115 @@ export const tokenInfoSchema = z.object({
 export type TokenInfo = z.infer<typeof tokenInfoSchema>;
 export const createTokenResponseSchema = z.object({ id: z.string(), token: z.string() });
 export type CreateTokenResponse = z.infer<typeof createTokenResponseSchema>;
+
+// ---- history, compare, promote (SPEC §12, §13) ------------------------------------------
+
+export const HISTORY_ACTIONS = ['set', 'clear', 'restore'] as const;
+export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
+export const historyEntrySchema = z.object({
+  version: z.number(),
+  action: z.enum(HISTORY_ACTIONS),
+  at: z.string(),
+  by: z.string().nullable(),
+  hasValue: z.boolean(),
+  /** The value for a non-secret, "*****" for a secret that had one, null when none. */
+  value: z.string().nullable(),
+  /** The pair's current write. */
+  current: z.boolean(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export const historyResponseSchema = z.object({
+  app: z.string(),
+  stage: z.string(),
+  name: z.string(),
+  isSecret: z.boolean(),
+  /** The pair's current version (the baseVersion of a restore). */
+  version: z.number(),
+  /** Newest first; at most PORTAL_HISTORY_VERSIONS. */
+  entries: z.array(historyEntrySchema),
+});
+export type HistoryResponse = z.infer<typeof historyResponseSchema>;
+export const restoreRequestSchema = z.strictObject({
+  version: z.number().int().positive(),
+  baseVersion: z.number().int().nonnegative(),
+});
+export type RestoreRequest = z.infer<typeof restoreRequestSchema>;
+
+export const COMPARE_STATUSES = ['own', 'default', 'missing', 'unset'] as const;
+export type CompareStatus = (typeof COMPARE_STATUSES)[number];
+export const WARNING_KINDS = ['missing', 'same-as-lower-stage', 'rotation-due'] as const;
+export type WarningKind = (typeof WARNING_KINDS)[number];
+export const stageWarningSchema = z.object({
+  setting: z.string(),
+  stage: z.string(),
+  kind: z.enum(WARNING_KINDS),
+  /** For same-as-lower-stage: the lower stage whose secret is the same. */
+  lowerStage: z.string().optional(),
+  /** What is wrong and what to do; never a value. */
+  detail: z.string(),
+});
+export type StageWarning = z.infer<typeof stageWarningSchema>;
+export const compareCellSchema = z.object({
+  status: z.enum(COMPARE_STATUSES),
+  /** The effective value, non-secrets only. */
+  value: z.string().nullable().optional(),
+  version: z.number(),
+  updatedAt: z.string().nullable(),
+  dueForRotation: z.boolean().optional(),
+  /** A secret equal to the one in this (earlier) stage among those compared. */
+  sameAs: z.string().optional(),
+});
+export type CompareCell = z.infer<typeof compareCellSchema>;
+export const compareResponseSchema = z.object({
+  app: z.string(),
+  revision: z.number(),
+  stages: z.array(z.string()),
+  settings: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(SETTING_TYPES),
+      isSecret: z.boolean(),
+      stages: z.record(z.string(), compareCellSchema),
+      equal: z.boolean(),
+    }),
+  ),
+  warnings: z.array(stageWarningSchema),
+});
+export type CompareResponse = z.infer<typeof compareResponseSchema>;
+
+export const promoteRequestSchema = z.strictObject({
+  from: z.string().min(1).max(100),
+  to: z.string().min(1).max(100),
+  settings: z.array(z.string().min(1).max(100)).max(10_000).optional(),
+  dryRun: z.boolean().optional(),
+  baseVersions: z.record(z.string(), z.number().int().nonnegative()).optional(),
+});
+export type PromoteRequest = z.infer<typeof promoteRequestSchema>;
+export const promoteChangeSchema = z.object({
+  name: z.string(),
+  isSecret: z.boolean(),
+  /** `set`: the target gets the source's value; `clear`: back to the default (the source has none of its own). */
+  action: z.enum(['set', 'clear']),
+  fromStatus: z.enum(COMPARE_STATUSES),
+  toStatus: z.enum(COMPARE_STATUSES),
+  /** Non-secrets only: the effective values before (target) and after. */
+  fromValue: z.string().nullable().optional(),
+  toValue: z.string().nullable().optional(),
+});
+export type PromoteChange = z.infer<typeof promoteChangeSchema>;
+export const promoteResponseSchema = z.object({
+  app: z.string(),
+  from: z.string(),
+  to: z.string(),
+  dryRun: z.boolean(),
+  changes: z.array(promoteChangeSchema),
+  unchanged: z.array(z.string()),
+  /** Not promoted: a secret missing in the source (promote never deletes a target's secret). */
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  /** The target's versions the preview was computed against (dry run) or the new ones (apply). */
+  baseVersions: z.record(z.string(), z.number()),
+});
+export type PromoteResponse = z.infer<typeof promoteResponseSchema>;
 
 // ---- errors (RFC 9457) --------------------------------------------------------
 

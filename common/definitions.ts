@@ -12,6 +12,9 @@ export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_APP_NAME_LENGTH = 200;
 export const MAX_SETTINGS_PER_APP = 10_000;
 export const DEFAULT_DEFINITIONS_FILE = 'odc-app.json';
+/** `rotationDays` (SPEC §13): a secret's value older than this many days is due for rotation. */
+export const MIN_ROTATION_DAYS = 1;
+export const MAX_ROTATION_DAYS = 3650;
 
 /** Where in the document a problem is, as a JSON path (`["settings", 2, "name"]`). */
 export type JsonPath = ReadonlyArray<string | number>;
@@ -30,6 +33,7 @@ export const settingDefinitionSchema = z.strictObject({
   description: z.string().optional(),
   defaultValue: z.string().optional(),
   isSecret: z.boolean().optional(),
+  rotationDays: z.number().optional(),
 });
 
 export const appDefinitionsSchema = z.strictObject({
@@ -48,6 +52,8 @@ export interface NormalizedSetting {
   description: string;
   defaultValue: string | null;
   isSecret: boolean;
+  /** Only on a secret, only when set: absent otherwise (so older stored documents compare equal). */
+  rotationDays?: number;
 }
 
 export interface NormalizedDefinitions {
@@ -64,6 +70,7 @@ export function normalizeSetting(s: SettingDefinition): NormalizedSetting {
     // A secret never has a default; rules reject one, this keeps the invariant in the store too.
     defaultValue: isSecret ? null : (s.defaultValue ?? null),
     isSecret,
+    ...(isSecret && s.rotationDays !== undefined ? { rotationDays: s.rotationDays } : {}),
   };
 }
 
@@ -123,6 +130,12 @@ export function ruleProblems(doc: AppDefinitions): DefinitionProblem[] {
     if (s.description !== undefined && s.description.length > MAX_DESCRIPTION_LENGTH) {
       rule(['settings', i, 'description'], `description must be at most ${MAX_DESCRIPTION_LENGTH} characters`);
     }
+    if (s.rotationDays !== undefined) {
+      if (!s.isSecret) rule(['settings', i, 'rotationDays'], 'rotationDays applies to secrets only: remove it or make the setting secret');
+      else if (!Number.isInteger(s.rotationDays) || s.rotationDays < MIN_ROTATION_DAYS || s.rotationDays > MAX_ROTATION_DAYS) {
+        rule(['settings', i, 'rotationDays'], `rotationDays must be a whole number of days from ${MIN_ROTATION_DAYS} to ${MAX_ROTATION_DAYS}`);
+      }
+    }
     if (s.defaultValue !== undefined) {
       if (s.isSecret) {
         rule(['settings', i, 'defaultValue'], 'a secret has no default value: set its value per stage in the portal');
@@ -150,7 +163,7 @@ export function checkSettingName(name: string): string | undefined {
 }
 
 /** Fields of a definition that differ, in the order the plan reports them. */
-export const DEFINITION_FIELDS = ['type', 'isSecret', 'description', 'defaultValue'] as const;
+export const DEFINITION_FIELDS = ['type', 'isSecret', 'description', 'defaultValue', 'rotationDays'] as const;
 export type DefinitionField = (typeof DEFINITION_FIELDS)[number];
 
 export function changedFields(before: NormalizedSetting, after: NormalizedSetting): DefinitionField[] {
@@ -158,3 +171,10 @@ export function changedFields(before: NormalizedSetting, after: NormalizedSettin
 }
 
 export { checkValue };
+
+/** Whether a secret's value written at `updatedAt` is due for rotation at `now` (SPEC §13). */
+export function isDueForRotation(setting: Pick<NormalizedSetting, 'isSecret' | 'rotationDays'>, updatedAt: string | null, now: number): boolean {
+  if (!setting.isSecret || setting.rotationDays === undefined || updatedAt === null) return false;
+  const written = Date.parse(updatedAt);
+  return !Number.isNaN(written) && now - written > setting.rotationDays * 86_400_000;
+}

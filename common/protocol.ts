@@ -12,7 +12,7 @@
 // (`import type`), so zod never lands in the webview bundle.
 import { z } from 'zod';
 import { MAX_SECRET_BYTES, type SettingType } from './values';
-import type { Stage, StageSetting } from './api';
+import type { CompareStatus, HistoryEntry, PromoteResponse, Stage, StageSetting, StageWarning } from './api';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -53,8 +53,45 @@ export interface CoverageView {
     isSecret: boolean;
     /** stage key -> status; absent for a stage that could not be read. */
     status: Record<string, CoverageStatus>;
+    /** stage key -> true where the secret is due for rotation (SPEC §13); absent when not known. */
+    due?: Record<string, boolean>;
+    /** stage key -> the earlier stage whose secret is the same one ("same as QA"). */
+    sameAs?: Record<string, string>;
   }>;
 }
+
+/** A value's kept writes (SPEC §12): a secret's old values only as the mask. */
+export interface HistoryView {
+  stage: string;
+  name: string;
+  isSecret: boolean;
+  /** The pair's current version: the baseVersion of a restore. */
+  version: number;
+  entries: Array<HistoryEntry & { isSecret: boolean }>;
+}
+
+/** Stages side by side (SPEC §13): statuses, non-secret values, equal or not, warnings. */
+export interface CompareView {
+  app: string;
+  revision: number;
+  stages: Stage[];
+  settings: Array<{
+    name: string;
+    isSecret: boolean;
+    equal: boolean;
+    /** stage key -> cell; `value` for non-secrets only. */
+    cells: Record<string, { status: CompareStatus; value?: string | null; dueForRotation?: boolean; sameAs?: string }>;
+  }>;
+  warnings: StageWarning[];
+}
+
+/** A promote's preview or outcome (the server's answer; values of non-secrets only). */
+export type PromoteView = PromoteResponse;
+
+export type PromoteResult =
+  | { outcome: 'promoted'; result: PromoteView }
+  /** 409: the target changed since the preview; preview again. Nothing was written. */
+  | { outcome: 'conflict'; message: string; conflicts: string[] };
 
 export interface ValueEdit {
   name: string;
@@ -74,10 +111,9 @@ export type SaveResult =
 /**
  * The commands the webview may ask the host to run (banner actions: the fix for "not signed
  * in", "not published", "unreachable"). The host runs only these, with arguments it chooses;
- * the webview never names anything else. `workbench.action.openSettings` is the one id that is
- * not the extension's own: the host opens it on this extension's `odcSettings.serverUrl` only.
+ * the webview never names anything else, and every id is this extension's own.
  */
-export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'workbench.action.openSettings'] as const;
+export const RUNNABLE_COMMANDS = ['odcSettings.signIn', 'odcSettings.publishApp', 'odcSettings.showLog', 'odcSettings.openServerSettings'] as const;
 export type RunnableCommand = (typeof RUNNABLE_COMMANDS)[number];
 
 export type ErrorCode = 'bad-message' | 'not-signed-in' | 'unreachable' | 'timeout' | 'http' | 'invalid-response' | 'internal';
@@ -97,11 +133,23 @@ export type Requests = {
    * The app, the stages the token may read (in the server's order) and the one to show first,
    * with that stage's settings (`view`), so the first paint needs no second round trip.
    */
-  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null; view: StageView | null } };
+  'panel/init': { params: Record<string, never>; result: { app: AppRef; stages: Stage[]; stage: string | null; view: StageView | null; only?: string[] } };
   'stage/load': { params: { stage: string }; result: StageView };
   /** One PATCH with every edit of the stage (all or nothing). */
   'stage/save': { params: { stage: string; changes: ValueEdit[] }; result: SaveResult };
   'coverage/load': { params: Record<string, never>; result: CoverageView };
+  /** A value's history (SPEC §12). */
+  'value/history': { params: { stage: string; name: string }; result: HistoryView };
+  /** Writes a kept version back (a secret never leaves the server); answered like a save. */
+  'value/restore': { params: { stage: string; name: string; version: number; baseVersion: number }; result: SaveResult };
+  /** Two or more stages side by side (SPEC §13). */
+  'compare/load': { params: { stages: string[] }; result: CompareView };
+  /** The dry run of a promote: what would change in `to`, with its versions. */
+  'promote/preview': { params: { from: string; to: string; settings?: string[] }; result: PromoteView };
+  /** Applies a previewed promote with the versions it was previewed against (all or nothing). */
+  'promote/apply': { params: { from: string; to: string; settings?: string[]; baseVersions: Record<string, number> }; result: PromoteResult };
+  /** Discard asks first (a modal in VS Code): `stage` is the stage's name, `count` its unsaved edits. */
+  'panel/confirmDiscard': { params: { stage: string; count: number }; result: { discard: boolean } };
   /** Runs one of RUNNABLE_COMMANDS (a banner's action); `ran` is false when the host has no way to run commands. */
   'command/run': { params: { command: RunnableCommand }; result: { ran: boolean } };
 };
@@ -114,12 +162,21 @@ export type WebviewNotifications = {
   'webview/ready': { protocol: number };
   /** The number of unsaved edits across stages (the host marks the panel title). */
   'webview/dirty': { count: number };
+  /** The answer to `host/save`: every stage's edits were saved (`ok`), or why not. */
+  'webview/saved': { id: number; ok: boolean; message?: string };
 };
 export type HostNotifications = {
   /** The session changed (signed in, out, other server) or the app was published: reload. */
   'host/refresh': { reason: 'session' | 'published' };
-  /** Show this stage (the command was run again with a stage). */
-  'host/showStage': { stage: string };
+  /**
+   * Show this stage (the command was run again with a stage); with `settings`, only those rows
+   * (Publish App's "Set the N new secrets…").
+   */
+  'host/showStage': { stage: string; settings?: string[] };
+  /** VS Code saves the editor (Ctrl+S, Save on close): save every stage's edits, answer `webview/saved`. */
+  'host/save': { id: number };
+  /** VS Code reverts the editor (Revert File, Don't Save on close): drop every unsaved edit, no question. */
+  'host/revert': Record<string, never>;
 };
 
 // ---- envelopes ----------------------------------------------------------------------------
@@ -158,12 +215,24 @@ export const requestParamSchemas = {
       .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'a setting appears twice in one save'),
   }),
   'coverage/load': empty,
+  'value/history': z.strictObject({ stage: stageKey, name: z.string().min(1).max(100) }),
+  'value/restore': z.strictObject({ stage: stageKey, name: z.string().min(1).max(100), version: z.number().int().positive(), baseVersion: z.number().int().nonnegative() }),
+  'compare/load': z.strictObject({ stages: z.array(stageKey).min(1).max(100) }),
+  'promote/preview': z.strictObject({ from: stageKey, to: stageKey, settings: z.array(z.string().min(1).max(100)).max(10_000).optional() }),
+  'promote/apply': z.strictObject({
+    from: stageKey,
+    to: stageKey,
+    settings: z.array(z.string().min(1).max(100)).max(10_000).optional(),
+    baseVersions: z.record(z.string().max(100), z.number().int().nonnegative()),
+  }),
+  'panel/confirmDiscard': z.strictObject({ stage: z.string().min(1).max(200), count: z.number().int().positive() }),
   'command/run': z.strictObject({ command: z.enum(RUNNABLE_COMMANDS) }),
 } satisfies { [M in RequestMethod]: z.ZodType<RequestParams<M>> };
 
 export const webviewNotificationSchemas = {
   'webview/ready': z.strictObject({ protocol: z.number().int() }),
   'webview/dirty': z.strictObject({ count: z.number().int().nonnegative() }),
+  'webview/saved': z.strictObject({ id: z.number().int().nonnegative(), ok: z.boolean(), message: z.string().max(2000).optional() }),
 } satisfies { [K in keyof WebviewNotifications]: z.ZodType<WebviewNotifications[K]> };
 
 /** The envelope; params are checked per method afterwards. */

@@ -18,6 +18,9 @@ export const COMMANDS = {
   signOut: 'odcSettings.signOut',
   publishApp: 'odcSettings.publishApp',
   showLog: 'odcSettings.showLog',
+  openServerSettings: 'odcSettings.openServerSettings',
+  statusMenu: 'odcSettings.statusMenu',
+  showPublishedChanges: 'odcSettings.showPublishedChanges',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 

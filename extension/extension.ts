@@ -16,18 +16,20 @@ import { renameSettingCommand } from './commands/renameSetting';
 import { setSecretCommand } from './commands/setSecret';
 import { signInCommand, signOutCommand } from './commands/signIn';
 import { registerCodeIntelligence } from './code/registerCode';
-import { COMMANDS, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
+import { COMMANDS, CONFIG, CONTEXT, LOG_CHANNEL_NAME, VIEWS } from './constants';
 import { DefinitionsModel } from './definitions/definitionsModel';
 import { DefinitionsDiagnostics } from './diagnostics/definitionsDiagnostics';
 import { SetAsSecretQuickFix } from './diagnostics/setAsSecretQuickFix';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, PortalAuthProvider } from './auth/portalAuthProvider';
 import { watchPortalReachable } from './auth/portalReachable';
+import { registerPlanDocuments } from './publish/planDocument';
 import { newPortalClient, PortalSession } from './services/session';
 import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
 import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
+import { SettingStatusCache } from './views/settingStatus';
 import { SettingsTreeProvider } from './views/settingsTree';
 import type { TreeNode } from './views/treeNodes';
 import { registerStageValues } from './webviews/stageValuesPanel';
@@ -49,7 +51,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   const confirm = new ConfirmSeam();
   subs.push(tokens, model);
 
-  const tree = new SettingsTreeProvider(model);
+  // The portal's per-setting status in the tree: refetched on Refresh, sign-in/out, publish and writes.
+  const settingStatus = new SettingStatusCache(session, log);
+  const tree = new SettingsTreeProvider(model, settingStatus);
   const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
   const status = new PublishStatus(model, session, log);
   const setHasDefinitions = () => {
@@ -57,7 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     // The walkthrough's "Mark a secret" step completes on this.
     void vscode.commands.executeCommand('setContext', CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
   };
-  subs.push(tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions));
+  subs.push(settingStatus, tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
 
   // Bound once the Stage Values panels are registered, below.
@@ -71,6 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     refreshStatus: () => status.refresh(),
     onPublished: (appKey) => {
       panelsPublished(appKey);
+      settingStatus.invalidate();
       void vscode.commands.executeCommand('setContext', CONTEXT.published, true);
     },
   };
@@ -81,7 +86,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.createDefinitionsFile]: createDefinitionsFileCommand(deps),
     [COMMANDS.openDefinitionsFile]: openDefinitionsFileCommand(deps),
     [COMMANDS.revealSetting]: revealSettingCommand(deps),
-    [COMMANDS.refresh]: refreshCommand(deps),
+    [COMMANDS.refresh]: refreshCommand({ ...deps, refreshTree: () => (settingStatus.invalidate(), tree.refresh()) }),
     [COMMANDS.addSetting]: addSettingCommand(deps),
     [COMMANDS.renameSetting]: renameSettingCommand(deps),
     [COMMANDS.editDescription]: editDescriptionCommand(deps),
@@ -94,6 +99,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     [COMMANDS.signOut]: signOutCommand(deps),
     [COMMANDS.publishApp]: publishAppCommand(deps),
     [COMMANDS.showLog]: () => log.show(),
+    // The Settings editor opened on the portal's address (a banner's fix for "unreachable").
+    [COMMANDS.openServerSettings]: () => vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG.section}.${CONFIG.serverUrl}`),
+    [COMMANDS.statusMenu]: () => status.showMenu(),
+    [COMMANDS.showPublishedChanges]: () => status.showPublishedChanges(),
   } satisfies Record<(typeof COMMANDS)[keyof typeof COMMANDS], (...args: unknown[]) => unknown>;
   // The definitions files are read and parsed in the background: activate() does not wait for
   // them (the tree fills in when the model fires onDidChange). A command run before then waits.
@@ -114,19 +123,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     });
   }
   const codeProviders = registerCodeIntelligence(subs, deps, ready);
-  panelsPublished = registerStageValues(context, { session, log, model, ready }).published;
+  const stageValues = registerStageValues(context, { session, log, model, ready, onWritten: () => settingStatus.invalidate() });
+  panelsPublished = stageValues.published;
 
   return testHooksFor(context.extensionMode, () => ({
     ready,
     replaceConfirm: (fn) => confirm.replace(fn),
     replaceTokenPrompt: (fn) => auth.replacePrompt(fn),
     settingsTree: tree,
+    settingStatus: () => ({ requests: settingStatus.requests, settled: settingStatus.settled }),
     status: () => status.snapshot(),
     refreshStatus: () => status.refresh(),
     storedState: () => ({
       workspace: Object.fromEntries(context.workspaceState.keys().map((k) => [k, context.workspaceState.get(k)])),
       global: Object.fromEntries(context.globalState.keys().map((k) => [k, context.globalState.get(k)])),
     }),
+    backupStageValues: async (appKey) => {
+      const doc = stageValues.provider.documents.get(appKey);
+      if (!doc) throw new Error(`no Stage Values editor is open for ${appKey}`);
+      const destination = vscode.Uri.joinPath(context.globalStorageUri, 'backup-probe');
+      return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
+    },
     globalStorageUri: context.globalStorageUri,
     codeProviders,
   }));

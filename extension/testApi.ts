@@ -24,9 +24,13 @@ export interface OdcSettingsApi {
   replaceConfirm(confirm: Confirm): vscode.Disposable;
   replaceTokenPrompt(prompt: TokenPrompt): vscode.Disposable;
   readonly settingsTree: vscode.TreeDataProvider<TreeNode>;
+  /** The Settings tree's status: requests made to the portal so far (one round per refresh, not per item), and whether a fetch is under way. */
+  settingStatus(): { requests: number; settled: boolean };
   status(): StatusSnapshot;
   refreshStatus(): Promise<void>;
   storedState(): { workspace: Record<string, unknown>; global: Record<string, unknown> };
+  /** Asks the open Stage Values editor of an app for a backup, as VS Code's hot exit does (it refuses). */
+  backupStageValues(appKey: string): Promise<unknown>;
   /** Where VS Code keeps this extension's global storage (under the user data dir). */
   readonly globalStorageUri: vscode.Uri;
   readonly codeProviders: { completion: vscode.CompletionItemProvider; hover: vscode.HoverProvider };

@@ -1,7 +1,7 @@
 // `npm run bench`: the performance measures (bench/main.ts, run with tsx), not part of npm test.
 // Builds what it measures first: the server bundle, and the webview and extension bundles when
 // their sources exist. A bundle that fails to build is reported "not measured", never measured stale.
-// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension] [--quick] [--profile=DIR] ...
+// usage: npm run bench -- [--only=runtime,scale,publish,webview,extension,keychain] [--quick] [--profile=DIR] ...
 //        (see bench/main.ts and the README's Performance section)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,7 +15,7 @@ const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
 const wants = (m) => !only || only.includes(m);
 
 const builds = [
-  ['server', 'server/main.ts', wants('runtime') || wants('scale') || wants('publish')],
+  ['server', 'server/main.ts', wants('runtime') || wants('scale') || wants('publish') || wants('keychain')],
   ['webview', 'webview/main.ts', wants('webview')],
   ['extension', 'extension/extension.ts', wants('extension')],
 ];

@@ -10,7 +10,9 @@ import {
   appDefinitionsSchema,
   MAX_APP_NAME_LENGTH,
   MAX_DESCRIPTION_LENGTH,
+  MAX_ROTATION_DAYS,
   MAX_SETTINGS_PER_APP,
+  MIN_ROTATION_DAYS,
   SETTING_NAME_PATTERN,
 } from '../common/definitions';
 import { describeType, MAX_VALUE_LENGTH, SETTING_TYPES } from '../common/values';
@@ -74,9 +76,17 @@ export function definitionsJsonSchema(): Json {
   Object.assign(obj(itemProps.isSecret, 'isSecret'), {
     description: 'Is Secret: the value is private (password, token, key). It has no default, is set per stage in the portal, is never shown again and is encrypted at rest.',
   });
+  Object.assign(obj(itemProps.rotationDays, 'rotationDays'), {
+    description: `Secrets only: after this many days (${MIN_ROTATION_DAYS}-${MAX_ROTATION_DAYS}) a stage's value is "due for rotation" and the portal warns.`,
+    type: 'integer',
+    minimum: MIN_ROTATION_DAYS,
+    maximum: MAX_ROTATION_DAYS,
+  });
   // "A secret has no defaultValue" (§2), so the editor flags it as you type.
   item.if = { properties: { isSecret: { const: true } }, required: ['isSecret'] };
   item.then = { not: { required: ['defaultValue'] }, errorMessage: 'a secret has no default value' };
+  // rotationDays only on a secret (§13).
+  item.else = { not: { required: ['rotationDays'] }, errorMessage: 'rotationDays applies to secrets only' };
   return schema;
 }
 

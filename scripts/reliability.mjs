@@ -2,7 +2,8 @@
 // summary table of its figures. `npm test` runs the same files at reduced size.
 //   node scripts/reliability.mjs [--reduced] [--seed N] [--markdown]
 // Sizes can be overridden: RELIABILITY_BAD_REQUESTS, RELIABILITY_KILLS,
-// RELIABILITY_LOAD_CONNECTIONS, RELIABILITY_LOAD_SECONDS. Loopback only.
+// RELIABILITY_LOAD_CONNECTIONS, RELIABILITY_LOAD_SECONDS, RELIABILITY_ROTATION_ROUNDS,
+// RELIABILITY_FLOOD_ADDRESSES, RELIABILITY_FLOOD_SECONDS. Loopback only.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -53,7 +54,18 @@ const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 const results = new Map();
 for (const m of out.matchAll(/^(not ok|ok) \d+ - (.*)$/gm)) results.set(m[2], m[1] === 'ok');
 const partResult = (part) => {
-  const key = { '1. bad input': 'bad input', '2. crashes': 'crashes', '3. load': 'load', '4. canary hunt': 'canary hunt', '5. kill -9 of instances (PostgreSQL)': '5. kill -9', '6. database outage (PostgreSQL)': '6. database stopped', '7. canary hunt (PostgreSQL)': '7. canary hunt' }[part] ?? part;
+  const key =
+    {
+      '1. bad input': 'bad input',
+      '2. crashes': 'crashes',
+      '3. load': 'load',
+      '4. canary hunt': 'canary hunt',
+      '5. concurrent rotations': 'concurrent rotations',
+      '6. failing-client flood': 'failing-client flood',
+      '7. kill -9 of instances (PostgreSQL)': '7. kill -9',
+      '8. database outage (PostgreSQL)': '8. database stopped',
+      '9. canary hunt (PostgreSQL)': '9. canary hunt',
+    }[part] ?? part;
   for (const [name, ok] of results) if (name.startsWith(key)) return ok ? 'PASS' : 'FAIL';
   return '?';
 };

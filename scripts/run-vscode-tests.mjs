@@ -69,6 +69,8 @@ const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 async function runTests() {
   server = await startCodeServer({
     folder, workspace, testMode: true,
+    // Extra installed extensions for a run (the extension bench's baseline extension).
+    extensionsDir: process.env.ODC_TEST_EXTENSIONS_DIR || undefined,
     // Lets tests check which folder/workspace file the runner opened (the extension host inherits code-server's env).
     env: { ...(folder ? { VSCODE_TEST_WORKSPACE_FOLDER: folder } : {}), ...(workspace ? { VSCODE_TEST_WORKSPACE_FILE: workspace } : {}) },
   });

@@ -1,6 +1,9 @@
 // `npm test`: type-check, build, then every suite in order, each against real parts
 // (HTTP on loopback, SQLite files, PostgreSQL, Chromium, code-server). Prints one closing line
-// "N passed, N failed". Suites: node scripts/test.mjs [suite...] to run some.
+// "N passed, N failed, N skipped". Suites: node scripts/test.mjs [suite...] to run some.
+// In CI (CI=true) every test suite must run: one with nothing to run, no passing test, or a
+// test skipped because a tool "is not installed" fails the run. (Skips of tests that do not
+// apply, such as PostgreSQL-only tests in the SQLite run, are counted but allowed.)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -58,16 +61,26 @@ const suites = {
   reliability: () => nodeTest('test/reliability'),
 };
 
+/** The suites that run tests (the others type-check, build or install, and count none). */
+const TEST_SUITES = new Set(['unit', 'server', 'server-postgres', 'webview', 'vscode', 'vscode-multiroot', 'ui', 'reliability']);
+const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+
 const only = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 const failures = [];
 
 for (const [name, make] of Object.entries(suites)) {
   if (only.length && !only.includes(name)) continue;
   const cmd = make();
   if (!cmd) {
-    console.log(`\n=== ${name}: nothing to run`);
+    const must = inCI && TEST_SUITES.has(name);
+    console.log(`\n=== ${name}: nothing to run${must ? ' (FAILED: in CI every test suite must run)' : ''}`);
+    if (must) {
+      failed += 1;
+      failures.push(name);
+    }
     continue;
   }
   console.log(`\n=== ${name}: ${cmd.map((c) => path.relative(root, c) || c).join(' ')}`);
@@ -84,15 +97,28 @@ for (const [name, make] of Object.entries(suites)) {
   });
   // Counts from node's test runner (TAP "# pass N" or spec "ℹ pass N") and mocha ("N passing").
   const count = (re) => [...out.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
-  let p = count(/^(?:# |ℹ )pass (\d+)$/gm) + count(/^\s*(\d+) passing/gm);
-  let f = count(/^(?:# |ℹ )fail (\d+)$/gm) + count(/^\s*(\d+) failing/gm);
+  const p = count(/^(?:# |ℹ )pass (\d+)$/gm) + count(/^\s*(\d+) passing/gm);
+  // Cancelled tests (a failed before hook) did not pass either.
+  let f = count(/^(?:# |ℹ )(?:fail|cancelled) (\d+)$/gm) + count(/^\s*(\d+) failing/gm);
+  // node's summary counts skipped tests but not a skipped describe; its TAP line "ok N - name # SKIP"
+  // marks both, so take the larger. Mocha: "N pending".
+  const s = Math.max(count(/^(?:# |ℹ )skip(?:ped)? (\d+)$/gm), (out.match(/^\s*ok \d+ - .*# SKIP\b/gm) ?? []).length) + count(/^\s*(\d+) pending/gm);
   if (code !== 0 && f === 0) f = 1; // a step that failed without counting (type errors, build, crash)
+  const problems = [];
+  if (code !== 0) problems.push(`exit ${code}`);
+  // A skip for a missing tool says so ("... is not installed"): in CI the tools are installed.
+  const missingTool = [...out.matchAll(/^\s*ok \d+ - .*# SKIP (.*)$/gm)].map((m) => m[1]).filter((why) => /not installed|missing/i.test(why));
+  if (inCI && TEST_SUITES.has(name) && missingTool.length) problems.push(`${missingTool.length} skipped for a missing tool (${missingTool[0]}): in CI every test must run`);
+  if (inCI && TEST_SUITES.has(name) && code === 0 && p === 0) problems.push('no test passed: in CI every test suite must run');
+  if (problems.length && f === 0) f = 1;
   passed += p;
   failed += f;
-  if (code !== 0) failures.push(name);
-  console.log(`=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  skipped += s;
+  if (problems.length) failures.push(name);
+  const counts = TEST_SUITES.has(name) ? ` (${p} passed, ${f} failed, ${s} skipped)` : '';
+  console.log(`=== ${name}: ${problems.length ? `FAILED (${problems.join('; ')})` : 'ok'} in ${((Date.now() - started) / 1000).toFixed(1)} s${counts}`);
 }
 
 if (failures.length) console.log(`\nfailed suites: ${failures.join(', ')}`);
-console.log(`\n${passed} passed, ${failed} failed`);
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failures.length ? 1 : 0);

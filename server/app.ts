@@ -3,29 +3,48 @@
 // details; no route has its own try/catch (Express 5 forwards rejections). createApp returns
 // the request listener: the app, with the run-time read's fast path in front (see its end).
 import express, { type ErrorRequestHandler, type Request } from 'express';
-import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type RequestListener, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { API_PREFIX, PROBLEM_CONTENT_TYPE, type HealthResponse, type Problem, type StagesResponse } from '../common/api';
-import { authenticate, authenticator, FailedAuthLimiter, allowRoles, actorOf, hasRole, preauthenticated } from './auth';
+import {
+  authenticate,
+  authenticator,
+  clientIdentity,
+  FailedAuthLimiter,
+  allowRoles,
+  actorOf,
+  hasRole,
+  preauthenticated,
+  setClient,
+  type AuthWindowSummary,
+  type LimiterOptions,
+} from './auth';
 import { DecryptionError } from './crypto/envelope';
 import { badRequest, HttpProblem, notFound } from './errors';
 import { hasBody, jsonBody } from './http/body';
 import { openApiDocument } from './openapi';
 import { adminRouter } from './routes/admin';
 import { appsRouter } from './routes/apps';
-import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter } from './routes/runtime';
+import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter, sendRuntimeAnswer } from './routes/runtime';
 import { problemOfDomainError, RETRY_AFTER_SECONDS } from './http/problems';
 import { DomainError } from './services/errors';
 import type { Portal } from './services/portal';
-import type { TokenRecord } from './services/tokens';
 
 export interface AppDeps {
   portal: Portal;
   logger: Logger;
   version: string;
-  limiter?: FailedAuthLimiter;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (--trust-proxy). */
+  trustProxy?: readonly string[];
+  /** The failed-authentication limiter's sizes (defaults: 20 a minute, 10,000 clients). */
+  authLimits?: LimiterOptions;
+  /** The run-time read's fast path in front of Express (default on; off to compare the two paths). */
+  fastPath?: boolean;
 }
+
+/** The request listener, and close(): ends the limiter's window (writing its audit record). */
+export type PortalApp = RequestListener & { close(): Promise<void> };
 
 /** Names from the URL for the audit record of a refusal (never a value: values travel in bodies). */
 function routeNames(req: Request): { app: string | null; stage: string | null } {
@@ -73,38 +92,96 @@ function staticHeadersOf(middleware: (req: IncomingMessage, res: ServerResponse,
 }
 
 /**
- * One line per request: method, path, status, duration, token id. Never a body, header or query.
- * `token` is read when the response is finished (authentication comes after this starts).
+ * One line per request: method, path, status, duration, token id, client. Never a body, header
+ * or query. The token is read when the response is finished (authentication comes later).
  */
 function requestLog(logger: Logger) {
-  return (method: string | undefined, url: string, res: ServerResponse, token: () => TokenRecord | undefined, start = process.hrtime.bigint()) => {
+  return (req: IncomingMessage, res: ServerResponse, client: string) => {
+    const start = process.hrtime.bigint();
+    const url = (req as Request).originalUrl ?? req.url ?? '';
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ method, path: url.split('?')[0]!.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: token()?.id }, 'request');
+      const tokenId = (req as Request).token?.id;
+      logger.info({ method: req.method, path: url.split('?')[0]!.slice(0, 300), status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId, client }, 'request');
     });
   };
 }
 
-export function createApp(deps: AppDeps): RequestListener {
+/**
+ * What runs before every handler, in order, on both paths (Express and the run-time read's
+ * fast path): security headers, the client's identity, the log line, the Host check. One
+ * definition, so a step added here cannot skip the most sensitive route; a step added to
+ * Express alone is caught by test/server/hardening-fastpath.test.ts, which compares the two.
+ * Returns the refusal to answer, if any. Authentication is the same function on both paths
+ * (authenticator) but runs later: health and openapi.json need none.
+ */
+type Prelude = (req: IncomingMessage, res: ServerResponse) => HttpProblem | undefined;
+const PRELUDE_DONE = Symbol('odc.prelude');
+
+function preludeOf(securityHeaders: ReturnType<typeof helmet>, logger: Logger, trustProxy: readonly string[]): Prelude {
+  // helmet's headers are fixed for this app: derived once from helmet itself (so they never
+  // drift) and set directly; if helmet ever did more than fixed headers, it runs per request.
+  const fixed = staticHeadersOf(securityHeaders);
+  const identify = clientIdentity(trustProxy);
+  const log = requestLog(logger);
+  return (req, res) => {
+    const state = req as IncomingMessage & { [PRELUDE_DONE]?: HttpProblem | null };
+    // Ran already (the fast path handed this request to Express): not twice.
+    if (state[PRELUDE_DONE] !== undefined) return state[PRELUDE_DONE] ?? undefined;
+    if (fixed) for (const [name, value] of fixed) res.setHeader(name, value);
+    else securityHeaders(req, res, () => {});
+    const client = identify(req);
+    setClient(req, client);
+    log(req, res, client);
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); refused as problem details (see http/clientError.ts).
+    const problem = req.httpVersion === '1.1' && req.headers.host === undefined ? badRequest('send a Host header: HTTP/1.1 requires one') : undefined;
+    state[PRELUDE_DONE] = problem ?? null;
+    return problem;
+  };
+}
+
+/** The aggregated audit record of one window of failed authentications (SPEC §7). */
+async function recordAuthWindow(portal: Portal, logger: Logger, w: AuthWindowSummary): Promise<void> {
+  const single = w.clients === 1 && w.overflowFailures + w.overflowRefused === 0 ? w.top[0]!.split(' ')[0]! : null;
+  try {
+    await portal.audit.recordRefusal(
+      { tokenId: null, tokenName: null, client: single },
+      {
+        action: 'auth.failed',
+        outcome: 'denied',
+        detail: {
+          windowStart: new Date(w.start).toISOString(),
+          windowEnd: new Date(w.end).toISOString(),
+          failures: w.failures,
+          refused: w.refused,
+          clients: w.clients,
+          overflowFailures: w.overflowFailures,
+          overflowRefused: w.overflowRefused,
+          top: w.top,
+        },
+      },
+    );
+  } catch (err) {
+    logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of failed sign-ins');
+  }
+  if (w.refused > 0) logger.warn({ failures: w.failures, refused: w.refused, clients: w.clients }, 'failed sign-ins were refused with 429 in the last window');
+}
+
+export function createApp(deps: AppDeps): PortalApp {
   const { portal, logger, version } = deps;
-  const limiter = deps.limiter ?? new FailedAuthLimiter();
+  const limiter = new FailedAuthLimiter(deps.authLimits);
+  // The window records being written (close() waits for them before the store closes).
+  const recording = new Set<Promise<void>>();
+  limiter.onWindow = (w) => {
+    const write = recordAuthWindow(portal, logger, w).finally(() => recording.delete(write));
+    recording.add(write);
+  };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
-  const securityHeaders = helmet();
-  app.use(securityHeaders);
-  // HTTP/1.1 requires Host (RFC 9112 §3.2); refused here as problem details (see http/clientError.ts).
-  app.use((req, _res, next) => {
-    if (req.httpVersion === '1.1' && req.headers.host === undefined) return next(badRequest('send a Host header: HTTP/1.1 requires one'));
-    next();
-  });
-
-  const logRequest = requestLog(logger);
-  app.use((req, res, next) => {
-    logRequest(req.method, req.originalUrl, res, () => req.token);
-    next();
-  });
+  const prelude = preludeOf(helmet(), logger, deps.trustProxy ?? []);
+  app.use((req, res, next) => next(prelude(req, res)));
 
   const v1 = express.Router();
   // Which store answers, and whether it can be reached now (503 while it cannot: SPEC §11).
@@ -124,9 +201,7 @@ export function createApp(deps: AppDeps): RequestListener {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  const auth = authenticator(portal.tokens, portal.audit, limiter, (err) => {
-    logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a failed sign-in');
-  });
+  const auth = authenticator(portal.tokens, limiter);
   v1.use(authenticate(auth));
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
@@ -151,7 +226,7 @@ export function createApp(deps: AppDeps): RequestListener {
       problem = { type: 'about:blank', title: err.title, status: err.status, detail: err.detail, ...err.extras };
     } else if (err instanceof DecryptionError) {
       // Loud: a failed decryption means tampering, a wrong key or corruption.
-      logger.error({ path: req.path, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
+      logger.error({ path: req.path, ...err.where, err: { name: err.name, message: err.message } }, 'DECRYPTION FAILED: a stored secret could not be decrypted');
       problem = { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'a stored secret could not be decrypted; the operator must check the store and the master key (see the server log)' };
     } else if (err instanceof URIError || clientErrorStatus(err) !== null) {
       // Express's own 4xx errors, e.g. a path parameter that is not valid percent-encoded
@@ -197,18 +272,19 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(errorHandler);
 
   // The run-time read's fast path: a plain `GET /api/v1/runtime/settings` is answered here,
-  // before Express, by the same authenticator, role rule and reader as the route, with the
-  // same headers (helmet's, derived from it above; Cache-Control; ETag) and the same log line.
-  // Anything else (a query, a body, no Host, ...), and every answer other than this route's 200
-  // and 304, goes to the app, with
-  // the outcome of authentication handed over so it is not counted or audited twice.
-  const helmetHeaders = staticHeadersOf(securityHeaders);
-  if (!helmetHeaders) return app;
+  // before Express's router, with the same prelude, authenticator, role rule, reader and
+  // answer (sendRuntimeAnswer) as the route. Anything else (a query, a body, no Host, ...),
+  // and every outcome other than this route's 200/304, goes to the app, with the prelude's
+  // and authentication's outcomes handed over so nothing runs, is counted or is logged twice.
+  const close = async () => {
+    limiter.flush();
+    await Promise.all([...recording]);
+  };
+  if (deps.fastPath === false) return Object.assign<RequestListener, { close(): Promise<void> }>((req, res) => app(req, res), { close });
   const fastUrl = API_PREFIX + RUNTIME_PATH;
-  const fixedHeaders: OutgoingHttpHeader[] = helmetHeaders.flat();
-  return async (req, res) => {
+  const fast: RequestListener = async (req, res) => {
     if (req.method !== 'GET' || req.url !== fastUrl || req.headers.host === undefined || hasBody(req)) return app(req, res);
-    const start = process.hrtime.bigint();
+    if (prelude(req, res)) return app(req, res);
     let outcome;
     try {
       outcome = await auth(req, req.url);
@@ -218,21 +294,14 @@ export function createApp(deps: AppDeps): RequestListener {
     }
     preauthenticated(req, outcome);
     if (outcome instanceof HttpProblem || !hasRole(outcome, RUNTIME_ROLES)) return app(req, res);
-    const token = outcome;
+    (req as Request).token = outcome; // for the log line, as on the Express path
     let answer;
     try {
       answer = await readRuntime(outcome, req.headers['if-none-match']);
     } catch {
       return app(req, res); // the error handler answers what the route throws
     }
-    // Other conditional requests: Express's own freshness rules (res.send) apply.
-    if (!answer.notModified && (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined)) return app(req, res);
-    logRequest(req.method, req.url, res, () => token, start);
-    const headers = [...fixedHeaders, 'Cache-Control', 'no-store', 'ETag', answer.etag];
-    if (answer.notModified) {
-      res.writeHead(304, headers).end();
-    } else {
-      res.writeHead(200, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(answer.bytes.length)]).end(answer.bytes);
-    }
+    sendRuntimeAnswer(res, answer);
   };
+  return Object.assign(fast, { close });
 }

@@ -4,8 +4,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role, Scope } from '../common/api';
 import type { AuditActor } from './audit/chain';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { forbidden, HttpProblem, tooManyRequests, unauthorized } from './errors';
-import type { AuditService } from './services/audit';
 import type { TokenRecord, TokenService } from './services/tokens';
 
 declare module 'express-serve-static-core' {
@@ -22,53 +22,166 @@ export function actorOf(req: Request): AuditActor {
   return { tokenId: req.token?.id ?? null, tokenName: req.token?.name ?? null, client: clientOf(req) };
 }
 
-function clientOf(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+const CLIENT = Symbol('odc.client');
+
+/** Strips the IPv4-mapped prefix, so 127.0.0.1 and ::ffff:127.0.0.1 are one client. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 /**
- * Failed authentications per client, in fixed windows. Past the limit a client gets 429
- * until the window ends. The audit gets one aggregated record per client per window,
- * so nobody can grow the store without a token.
+ * Parses --trust-proxy / PORTAL_TRUST_PROXY: a comma-separated list of proxy addresses.
+ * Throws (a usage error for the command line) for anything that is not an IP address.
+ */
+export function parseTrustedProxies(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((part) => {
+    const address = part.trim();
+    if (isIP(address) === 0) throw new Error(`--trust-proxy / PORTAL_TRUST_PROXY: "${address.slice(0, 100)}" is not an IP address; list the proxy's addresses, comma-separated`);
+    return plainAddress(address);
+  });
+}
+
+/**
+ * The client identity of a request: the socket address, unless it is a trusted proxy; then the
+ * nearest address in X-Forwarded-For that is not a trusted proxy (the right-most entries are
+ * the ones the trusted proxies appended; anything left of them the client could have forged).
+ */
+export function clientIdentity(trusted: readonly string[]): (req: IncomingMessage) => string {
+  const proxies = new Set(trusted);
+  return (req) => {
+    const socket = plainAddress(req.socket.remoteAddress ?? 'unknown');
+    if (!proxies.has(socket)) return socket;
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => plainAddress(h.trim()));
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i]!;
+      if (isIP(hop) === 0) break; // garbage: stop trusting the chain here
+      if (!proxies.has(hop)) return hop;
+    }
+    return socket;
+  };
+}
+
+/** Records the request's client identity once (see clientIdentity); read by the limiter and the audit. */
+export function setClient(req: IncomingMessage, client: string): void {
+  (req as IncomingMessage & { [CLIENT]?: string })[CLIENT] = client;
+}
+
+function clientOf(req: IncomingMessage): string {
+  return (req as IncomingMessage & { [CLIENT]?: string })[CLIENT] ?? plainAddress(req.socket.remoteAddress ?? 'unknown');
+}
+
+/** What one window of failed authentications amounted to (the aggregated audit record). */
+export interface AuthWindowSummary {
+  start: number;
+  end: number;
+  /** Failed authentications (401 and 429) and, of those, the ones refused with 429; overflow included. */
+  failures: number;
+  refused: number;
+  /** Clients with their own entry in the table. */
+  clients: number;
+  overflowFailures: number;
+  overflowRefused: number;
+  /** The clients with the most failures: "address failures=N refused=M", at most 10. */
+  top: string[];
+}
+
+export interface LimiterOptions {
+  /** Failures per client per window before its failing requests get 429 (default 20). */
+  limit?: number;
+  windowMs?: number;
+  /** Distinct clients the table holds; more share one overflow bucket, itself limited. */
+  maxClients?: number;
+  now?: () => number;
+}
+
+interface Bucket {
+  failures: number;
+  refused: number;
+}
+
+/**
+ * Failed authentications, in fixed windows (SPEC §6). Only failures are counted and only a
+ * failing request is refused: a request with a valid token never reaches the limiter. Past the
+ * limit a client's failing requests get 429 until the window ends. Memory is bounded: more
+ * distinct clients than `maxClients` (easy with IPv6) share one overflow bucket that has the
+ * same limit. The audit gets one aggregated record per window (`onWindow`), written when the
+ * window ends, so nobody can grow the store without a token.
  */
 export class FailedAuthLimiter {
-  private readonly windows = new Map<string, { start: number; failures: number; recorded: boolean }>();
-  constructor(
-    private readonly limit = 20,
-    private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
-    private readonly maxClients = 10_000,
-  ) {}
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly maxClients: number;
+  private readonly now: () => number;
+  private windowStart = 0;
+  private readonly clients = new Map<string, Bucket>();
+  private overflow: Bucket = { failures: 0, refused: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  /** Receives each window's totals when the window ends (set by the app: the audit record). */
+  onWindow: (summary: AuthWindowSummary) => void = () => {};
 
-  private window(client: string) {
+  constructor(opts: LimiterOptions = {}) {
+    this.limit = opts.limit ?? 20;
+    this.windowMs = opts.windowMs ?? 60_000;
+    this.maxClients = opts.maxClients ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private bucket(client: string): Bucket {
     const t = this.now();
-    let w = this.windows.get(client);
-    if (!w || t - w.start >= this.windowMs) {
-      if (!w && this.windows.size >= this.maxClients) this.prune(t);
-      // Too many distinct clients: they share one bucket rather than growing memory.
-      const key = this.windows.size >= this.maxClients ? '*' : client;
-      w = { start: t, failures: 0, recorded: false };
-      this.windows.set(key, w);
+    if (this.windowStart !== 0 && t - this.windowStart >= this.windowMs) this.flush();
+    if (this.windowStart === 0) {
+      this.windowStart = t;
+      // Ends the window on time even if no further request comes (unref: never keeps the process up).
+      this.timer = setTimeout(() => this.flush(), this.windowMs);
+      this.timer.unref();
     }
-    return w;
+    let b = this.clients.get(client);
+    if (!b) {
+      if (this.clients.size >= this.maxClients) return this.overflow;
+      b = { failures: 0, refused: 0 };
+      this.clients.set(client, b);
+    }
+    return b;
   }
 
-  private prune(t: number) {
-    for (const [k, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(k);
+  /**
+   * Counts one failed authentication of `client`; returns whether it is refused (429) because
+   * the client (or the overflow bucket it shares) reached the limit in this window.
+   */
+  fail(client: string): { blocked: boolean } {
+    const b = this.bucket(client);
+    b.failures++;
+    if (b.failures <= this.limit) return { blocked: false };
+    b.refused++;
+    return { blocked: true };
   }
 
-  isBlocked(client: string): boolean {
-    const w = this.windows.get(client);
-    return !!w && this.now() - w.start < this.windowMs && w.failures >= this.limit;
-  }
-
-  /** Counts a failure; returns true when this failure should be written to the audit log. */
-  fail(client: string): { record: boolean; failures: number } {
-    const w = this.window(client);
-    w.failures++;
-    const record = !w.recorded;
-    w.recorded = true;
-    return { record, failures: w.failures };
+  /** Ends the current window: hands its totals to onWindow (if anything failed) and starts clean. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.windowStart === 0) return;
+    const buckets = [...this.clients.entries()];
+    const sum = (key: keyof Bucket) => buckets.reduce((n, [, b]) => n + b[key], 0) + this.overflow[key];
+    const summary: AuthWindowSummary = {
+      start: this.windowStart,
+      end: Math.min(this.now(), this.windowStart + this.windowMs),
+      failures: sum('failures'),
+      refused: sum('refused'),
+      clients: buckets.length,
+      overflowFailures: this.overflow.failures,
+      overflowRefused: this.overflow.refused,
+      top: buckets
+        .sort((a, b) => b[1].failures - a[1].failures)
+        .slice(0, 10)
+        .map(([client, b]) => `${client.slice(0, 60)} failures=${b.failures} refused=${b.refused}`),
+    };
+    this.windowStart = 0;
+    this.clients.clear();
+    this.overflow = { failures: 0, refused: 0 };
+    if (summary.failures + summary.refused > 0) this.onWindow(summary);
   }
 }
 
@@ -76,43 +189,25 @@ export class FailedAuthLimiter {
 export type AuthOutcome = TokenRecord | HttpProblem;
 
 /**
- * Resolves the bearer token of a request: the token, 401 without a valid one, 429 after too many
- * failures. Counts a failure in the limiter, so it runs once per request (see preauthenticated).
- * If the aggregated audit record of a failure cannot be written, the answer is still 401
- * (the request is refused either way) and `onAuditError` reports it, as for other refusals.
- * `url` is the request's URL as received (originalUrl); only its path is recorded.
+ * Resolves the bearer token of a request: the token, 401 without a valid one, 429 for a failing
+ * request from a client past the limit. A valid token is returned before the limiter is even
+ * consulted (SPEC §6: nobody's failures lock a valid token out). Counts a failure in the
+ * limiter, so it runs once per request (see preauthenticated). The scheme is case-insensitive
+ * (RFC 9110 §11.1). `url` is the request's URL as received (originalUrl); unused since failures
+ * are recorded per window, kept so both callers stay alike.
  */
 export type Authenticator = (req: IncomingMessage, url: string) => Promise<AuthOutcome>;
 
-export function authenticator(
-  tokens: TokenService,
-  audit: AuditService,
-  limiter: FailedAuthLimiter,
-  onAuditError: (err: unknown) => void = () => {},
-): Authenticator {
-  return async (req, url) => {
-    const client = clientOf(req);
-    if (limiter.isBlocked(client)) {
+export function authenticator(tokens: TokenService, limiter: FailedAuthLimiter): Authenticator {
+  return async (req) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^bearer +([A-Za-z0-9_-]{1,200}) *$/i.exec(header);
+    const token = match ? await tokens.find(match[1]!) : null;
+    if (token) return token;
+    if (limiter.fail(clientOf(req)).blocked) {
       return tooManyRequests('too many failed sign-in attempts from this client; wait a minute and check the token');
     }
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
-    const token = match ? await tokens.find(match[1]!) : null;
-    if (!token) {
-      const { record, failures } = limiter.fail(client);
-      if (record) {
-        try {
-          await audit.recordRefusal(
-            { tokenId: null, tokenName: null, client },
-            { action: 'auth.failed', outcome: 'denied', detail: { status: 401, route: `${req.method} ${url.split('?')[0]!.slice(0, 200)}`, firstOfWindow: true, failures } },
-          );
-        } catch (err) {
-          onAuditError(err);
-        }
-      }
-      return unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create');
-    }
-    return token;
+    return unauthorized(header ? 'the token is not valid or was revoked; sign in again with a current token' : 'send Authorization: Bearer <token>; an admin creates tokens with odc-portal token create');
   };
 }
 

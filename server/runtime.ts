@@ -3,11 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
+import { masterKeyId } from './crypto/envelope';
 import { decodeKey, KeySourceError, resolveMasterKey, type MasterKeySource } from './crypto/keySources';
 import type { AuditActor } from './audit/chain';
 import { Portal } from './services/portal';
 import { SqliteStorage } from './store/sqlite/sqliteStorage';
 import { PgStorage } from './store/postgres/pgStorage';
+import { prettyStderr, type LogFormat } from './logFormat';
 
 export const DEFAULT_STAGES = 'development:Development,qa:QA,production:Production';
 
@@ -36,14 +38,14 @@ export function packageVersion(): string {
 }
 
 /** Logs go to stderr so a command's stdout stays clean. Redaction is a second line of defence. */
-export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level = process.env.PORTAL_LOG_LEVEL ?? 'info', format: LogFormat = 'json'): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
       redact: { paths: ['*.authorization', '*.token', '*.value', '*.secret', '*.password', '*.key', 'headers', 'body'], censor: '[redacted]' },
     },
-    pino.destination({ fd: 2, sync: true }),
+    format === 'pretty' ? prettyStderr(process.stderr.isTTY === true && !process.env.NO_COLOR) : pino.destination({ fd: 2, sync: true }),
   );
 }
 
@@ -77,12 +79,14 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const log = { info: (m: string) => opts.logger.info(m), warn: (m: string) => opts.logger.warn(m) };
   const resolved = await resolveMasterKey({ dataDir, env: opts.env, log, allowCreate: !exists });
   let masterKey = resolved.key;
-  // A rotation that committed but did not promote its new key (crash in between) is finished here.
-  const pending = await resolved.source.loadPending();
-  const storage = new SqliteStorage(dbFile);
+  // A rotation that committed but did not promote its new key (crash in between) is finished
+  // here: only the pending key whose id the store committed to is used and promoted (SPEC §5).
+  const storage = new SqliteStorage(dbFile, log);
+  const committedId = await storage.meta('master_key_id');
+  const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
   } catch (err) {
     await storage.close();
     throw err;
@@ -91,7 +95,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
     else {
-      await resolved.source.promotePending();
+      await resolved.source.promotePending(committedId!);
       opts.logger.warn('finished an interrupted key rotation: the new master key is now current');
     }
   }
@@ -99,7 +103,18 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   // process umask, before this chmod, and the WAL holds values and ciphertexts like the database.
   for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
   opts.logger.info(`master key source: ${resolved.source.describe}${resolved.created ? ' (created)' : ''}`);
+  await warnUnconfiguredStages(portal, opts.logger);
   return { portal, masterKey, source: resolved.source };
+}
+
+/** SPEC §3: values in a stage that is no longer configured are kept (and deleted by publishes); say so at start. */
+async function warnUnconfiguredStages(portal: Portal, logger: Logger): Promise<void> {
+  const configured = new Set(portal.stages.map((s) => s.key));
+  const orphaned = (await portal.storage.storedStages()).filter((p) => !configured.has(p.stage)).map((p) => `${p.app}/${p.stage}`);
+  if (orphaned.length === 0) return;
+  logger.warn(
+    `the store holds values in stages that are not configured: ${orphaned.slice(0, 20).join(', ')}${orphaned.length > 20 ? ', ...' : ''}; they are not served, and publishes still delete them as planned (add the stage to --stages to edit them)`,
+  );
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -147,13 +162,14 @@ async function openPostgresStore(opts: OpenStoreOptions & { databaseUrl: string 
   });
   let portal: Portal;
   try {
-    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin });
+    portal = await Portal.open({ storage, masterKey: resolved.key, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(env, 'PORTAL_HISTORY_VERSIONS', 20) });
     if (opts.listen) await storage.listen();
   } catch (err) {
     await storage.close().catch(() => {});
     throw err;
   }
   if (portal.usedAlternateKey) opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');
+  await warnUnconfiguredStages(portal, opts.logger);
   opts.logger.info(`store: PostgreSQL at ${redactUrl(opts.databaseUrl)}; master key source: ${resolved.source.describe}`);
   return { portal, masterKey: portal.usedAlternateKey ? pending! : resolved.key, source: resolved.source };
 }

@@ -6,7 +6,9 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import type { VscodeTabs } from '@vscode-elements/elements/dist/vscode-tabs/vscode-tabs.js';
 import type { Stage } from '../common/api';
 import type { AppRef, ErrorCode, PROTOCOL_VERSION, RunnableCommand, StageView } from '../common/protocol';
+import { ComparePanel } from './compare';
 import { renderCoverage } from './coverage';
+import { HistoryDialog } from './history';
 import { h, icon, setChildren, toggle } from './dom';
 import { HostError, type HostConnection } from './host';
 import { StageDrafts } from './model';
@@ -26,6 +28,8 @@ interface StageState {
   view?: StageView;
   info: Map<string, RowInfo>;
   busy: boolean;
+  /** The save in flight, if any: a save VS Code asks for (host/save) waits for it. */
+  saving?: Promise<boolean>;
   error?: Problem;
   notice?: string;
 }
@@ -47,7 +51,7 @@ function fixFor(p: Problem): { command: RunnableCommand; label: string; icon: st
     return { command: 'odcSettings.signIn', label: p.code === 'not-signed-in' ? 'Sign In' : 'Sign In with Another Token', icon: 'account' };
   }
   if (p.code === 'http' && p.status === 404) return { command: 'odcSettings.publishApp', label: 'Publish App', icon: 'cloud-upload' };
-  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'workbench.action.openSettings', label: 'Open Settings', icon: 'settings-gear' };
+  if (p.code === 'unreachable' || p.code === 'timeout' || p.code === 'invalid-response') return { command: 'odcSettings.openServerSettings', label: 'Open Settings', icon: 'settings-gear' };
   if (p.code === 'internal') return { command: 'odcSettings.showLog', label: 'Show Log', icon: 'output' };
   return undefined;
 }
@@ -80,6 +84,10 @@ export class StageValuesApp {
   private readonly filterInput = h('input', { type: 'search', id: 'filter', class: 'field filter-field', placeholder: 'Filter by name or description (Ctrl+F)', 'aria-label': 'Filter settings by name or description', autocomplete: 'off', spellcheck: 'false' });
   private readonly toggleBtns = new Map<string, HTMLButtonElement>();
   private readonly filterCount = h('span', { class: 'muted', id: 'filter-count' });
+  /** Shown while only named settings show (Publish App's "Set the N new secrets…"). */
+  private readonly onlyText = h('span', {});
+  private readonly onlyClear = h('button', { type: 'button', class: 'row-btn', id: 'only-clear' }, 'Show all settings');
+  private readonly onlyNote = h('span', { id: 'only-note', class: 'only-note', hidden: true }, icon('filter'), ' ', this.onlyText, ' ', this.onlyClear);
   private readonly sticky: HTMLElement;
   private readonly error = h('div', { id: 'error', class: 'banner error', role: 'alert', hidden: true });
   /** The page's one polite live region. */
@@ -89,6 +97,7 @@ export class StageValuesApp {
   private readonly coverageError = h('div', { id: 'coverage-error', class: 'banner error', role: 'alert', hidden: true });
   private readonly coverageRefresh = h('vscode-button', { id: 'coverage-refresh', secondary: true, icon: 'refresh' }, 'Refresh');
   private readonly tabs: VscodeTabs;
+  private readonly compare: ComparePanel;
 
   constructor(
     private readonly root: HTMLElement,
@@ -117,7 +126,7 @@ export class StageValuesApp {
         this.discardBtn,
         this.saveBtn,
       ),
-      h('div', { class: 'filterbar', role: 'search' }, this.filterInput, h('span', { class: 'toggles', role: 'group', 'aria-label': 'Show only' }, ...toggles), this.filterCount),
+      h('div', { class: 'filterbar', role: 'search' }, this.filterInput, h('span', { class: 'toggles', role: 'group', 'aria-label': 'Show only' }, ...toggles), this.onlyNote, this.filterCount),
     );
     this.tabs = h(
       'vscode-tabs',
@@ -138,6 +147,8 @@ export class StageValuesApp {
         this.coverageError,
         this.coverageBody,
       ),
+      h('vscode-tab-header', { slot: 'header', 'data-tab': 'compare' }, 'Compare'),
+      h('vscode-tab-panel', {}, (this.compare = this.comparePanel()).element),
     );
     this.stageSelect.label = 'Stage';
     this.stageSelect.addEventListener('change', () => {
@@ -152,14 +163,20 @@ export class StageValuesApp {
         this.setFilter({ ...this.filter, text: '' });
       }
     });
+    this.onlyClear.addEventListener('click', () => {
+      const { names: _dropped, ...rest } = this.filter;
+      this.setFilter(rest);
+      this.filterInput.focus();
+    });
     this.onClick(this.saveBtn, () => void this.save());
-    this.onClick(this.discardBtn, () => this.discard());
+    this.onClick(this.discardBtn, () => void this.discard());
     this.onClick(this.reloadBtn, () => this.current && void this.loadStage(this.current));
     this.onClick(this.coverageRefresh, () => void this.loadCoverage());
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
       const index = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
       this.currentState()?.editor.setAttached(index === 0);
       if (index === 1) void this.loadCoverage();
+      if (index === 2) void this.compare.load();
     });
     document.addEventListener('keydown', (e) => {
       const mod = (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey;
@@ -175,7 +192,18 @@ export class StageValuesApp {
       }
     });
     host.on('host/refresh', () => void this.init());
-    host.on('host/showStage', ({ stage }) => {
+    // The VS Code editor's own Save (Ctrl+S, Save when closing) and Revert (Don't Save).
+    host.on('host/save', ({ id }) => void this.saveAll().then((r) => host.notify('webview/saved', { id, ...r })));
+    host.on('host/revert', () => {
+      for (const st of this.perStage.values()) this.dropEdits(st);
+      this.renderBanner();
+      this.updateToolbar();
+    });
+    host.on('host/showStage', ({ stage, settings }) => {
+      if (settings?.length) {
+        this.tabs.selectedIndex = 0;
+        this.setFilter({ ...NO_FILTER, names: settings });
+      }
       if (this.stages.some((s) => s.key === stage)) {
         this.tabs.selectedIndex = 0;
         void this.showStage(stage);
@@ -195,9 +223,11 @@ export class StageValuesApp {
     this.root.setAttribute('aria-busy', 'true');
     this.setStatus('Loading…');
     try {
-      const { app, stages, stage, view } = await this.host.request('panel/init', {});
+      const { app, stages, stage, view, only } = await this.host.request('panel/init', {});
+      if (only?.length) this.setFilter({ ...NO_FILTER, names: only }, false);
       this.app = app;
       this.stages = stages;
+      this.compare.setStages(stages);
       for (const s of stages) {
         const st = this.perStage.get(s.key);
         if (st) st.stage = s;
@@ -268,6 +298,7 @@ export class StageValuesApp {
           this.updateToolbar();
         },
         stickyHeight: () => this.sticky.getBoundingClientRect().height,
+        history: (name) => void this.openHistory(key, name),
       });
       editor.onFilterReset = () => this.setFilter(NO_FILTER, false);
       st = { stage, drafts, editor, info, busy: false };
@@ -353,6 +384,9 @@ export class StageValuesApp {
     const st = this.currentState();
     const c = st?.editor.counts();
     toggle(this.toggleBtns.get('due')!, !c?.due);
+    const names = this.filter.names;
+    this.onlyText.textContent = names ? `Only ${names.length === 1 ? 'the new secret' : `the ${names.length} new secrets`}: ${names.join(', ')}` : '';
+    toggle(this.onlyNote, !names);
     this.filterCount.textContent = !c ? '' : c.shown === c.total ? plural(c.total, 'setting') : `${c.shown.toLocaleString('en-US')} of ${plural(c.total, 'setting')}`;
   }
 
@@ -368,14 +402,32 @@ export class StageValuesApp {
 
   // ---- editing ------------------------------------------------------------------------------
 
-  private async save(): Promise<void> {
-    const st = this.currentState();
-    if (!st?.view || st.busy || st.drafts.size === 0) return;
-    const invalid = st.drafts.invalidNames(st.view.settings);
+  /** Saves every stage that has edits, one after the other; stops at the first that fails. */
+  private async saveAll(): Promise<{ ok: boolean; message?: string }> {
+    for (const st of [this.currentState(), ...this.perStage.values()]) {
+      if (!st) continue;
+      if (st.saving) await st.saving;
+      if (st.drafts.size === 0) continue;
+      if (!(await this.save(st))) return { ok: false, message: st.error?.message ?? `${st.stage.name} could not be saved.` };
+    }
+    return { ok: true };
+  }
+
+  private save(st = this.currentState()): Promise<boolean> {
+    if (!st?.view || st.busy || st.drafts.size === 0) return Promise.resolve(false);
+    const saving = this.saveStage(st, st.view).finally(() => {
+      if (st.saving === saving) st.saving = undefined;
+    });
+    st.saving = saving;
+    return saving;
+  }
+
+  private async saveStage(st: StageState, view: StageView): Promise<boolean> {
+    const invalid = st.drafts.invalidNames(view.settings);
     if (invalid.length > 0) {
       this.showError(st, { message: `Fix ${plural(invalid.length, 'invalid value')} before saving: ${invalid.join(', ')}.` });
-      st.editor.focusRow(invalid[0]!);
-      return;
+      if (st === this.currentState()) st.editor.focusRow(invalid[0]!);
+      return false;
     }
     const changes = st.drafts.changes();
     // The target is the state's own stage, the one the dropdown, the table and this line show.
@@ -394,6 +446,7 @@ export class StageValuesApp {
         st.editor.closeEditors();
         this.applyView(st, result.view, []);
         this.setStatus(`Saved ${plural(changes.length, 'change')} to ${target.name}.`);
+        return true;
       } else if (result.outcome === 'conflict') {
         st.info.clear();
         for (const name of result.conflicts) st.info.set(name, { conflict: true });
@@ -424,20 +477,28 @@ export class StageValuesApp {
       st.busy = false;
       this.updateToolbar();
     }
+    return false;
   }
 
-  private discard(): void {
+  private async discard(): Promise<void> {
     const st = this.currentState();
     if (!st || st.drafts.size === 0) return;
     const n = st.drafts.size;
+    // Discard asks first: what was typed cannot be brought back.
+    const answer = await this.host.request('panel/confirmDiscard', { stage: st.stage.name, count: n }).catch(() => ({ discard: false }));
+    if (!answer.discard) return;
+    this.dropEdits(st);
+    this.renderBanner();
+    this.setStatus(`Discarded ${plural(n, 'edit')} in ${st.stage.name}.`);
+    this.updateToolbar();
+  }
+
+  private dropEdits(st: StageState): void {
     st.drafts.discardAll();
     st.info.clear();
     st.editor.closeEditors();
     st.editor.refresh();
     st.error = undefined;
-    this.renderBanner();
-    this.setStatus(`Discarded ${plural(n, 'edit')} in ${st.stage.name}.`);
-    this.updateToolbar();
   }
 
   // ---- chrome -------------------------------------------------------------------------------
@@ -507,6 +568,36 @@ export class StageValuesApp {
 
   private setStatus(text: string): void {
     this.status.textContent = text;
+  }
+
+  // ---- history and compare (SPEC §12, §13) ----------------------------------------------------
+
+  private async openHistory(stageKey: string, name: string): Promise<void> {
+    const st = this.stateFor(stageKey);
+    const dialog = new HistoryDialog(
+      { name, stageName: st.stage.name },
+      {
+        load: () => this.host.request('value/history', { stage: stageKey, name }),
+        restore: (version, baseVersion) => this.host.request('value/restore', { stage: stageKey, name, version, baseVersion }),
+        restored: (result, version) => {
+          this.applyView(st, result.view, []);
+          this.setStatus(`Restored version ${version} of ${name} in ${st.stage.name}.`);
+        },
+      },
+    );
+    await dialog.open();
+  }
+
+  private comparePanel(): ComparePanel {
+    return new ComparePanel({
+      load: (stages) => this.host.request('compare/load', { stages }),
+      preview: (from, to) => this.host.request('promote/preview', { from, to }),
+      apply: (from, to, baseVersions) => this.host.request('promote/apply', { from, to, baseVersions }),
+      promoted: (to) => {
+        // The target's values changed under any open view of it: reload (unsaved edits stay).
+        if (this.perStage.get(to)?.view) void this.loadStage(to);
+      },
+    });
   }
 
   private async loadCoverage(): Promise<void> {

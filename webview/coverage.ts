@@ -13,12 +13,19 @@ const LABELS: Record<CoverageStatus, { text: string; icon: string; title: string
 export type OpenRow = (stage: string, name: string) => void;
 
 /** A cell: the status in words and an icon; a button that opens the setting in that stage (Set ready for a secret). */
-function cell(status: CoverageStatus | undefined, name: string, stage: { key: string; name: string }, open: OpenRow): HTMLElement {
+function cell(status: CoverageStatus | undefined, name: string, stage: { key: string; name: string }, open: OpenRow, extra: { due?: boolean; sameAs?: string }): HTMLElement {
   if (!status) return h('td', { class: 'cov unavailable', 'data-status': 'unavailable' }, h('span', { class: 'muted' }, 'n/a'));
   const l = LABELS[status];
-  const b = h('button', { type: 'button', class: `cov-open cov ${status}`, title: `${l.title}. Open ${name} in ${stage.name}.`, 'aria-label': `${name} in ${stage.name}: ${l.text}. Open it.` }, icon(l.icon), ` ${l.text}`);
+  // SPEC §13's warnings, as words beside the status: "due" (rotation) and "same as QA".
+  const notes = [extra.due ? 'due' : null, extra.sameAs ? `same as ${extra.sameAs}` : null].filter((n): n is string => n !== null);
+  const b = h(
+    'button',
+    { type: 'button', class: `cov-open cov ${status}`, title: `${l.title}${notes.length ? ` (${notes.join(', ')})` : ''}. Open ${name} in ${stage.name}.`, 'aria-label': `${name} in ${stage.name}: ${l.text}${notes.length ? `, ${notes.join(', ')}` : ''}. Open it.` },
+    icon(l.icon),
+    ` ${l.text}`,
+  );
   b.addEventListener('click', () => open(stage.key, name));
-  return h('td', { class: `cov ${status}`, 'data-status': status }, b);
+  return h('td', { class: `cov ${status}`, 'data-status': status }, b, ...notes.map((n) => h('div', { class: 'msg warning', 'data-note': n.startsWith('due') ? 'due' : 'same-as' }, icon(n === 'due' ? 'clock' : 'warning'), ` ${n}`)));
 }
 
 export function renderCoverage(target: HTMLElement, view: CoverageView, open: OpenRow): void {
@@ -49,7 +56,10 @@ export function renderCoverage(target: HTMLElement, view: CoverageView, open: Op
         s.isSecret ? h('span', { class: 'badge secret-badge' }, icon('lock'), 'Secret') : null,
         h('span', { class: 'muted type-hint' }, ` ${s.type}`),
       ),
-      ...view.stages.map((st) => cell(st.error ? undefined : s.status[st.key], s.name, st, open)),
+      ...view.stages.map((st) => {
+        const lower = s.sameAs?.[st.key];
+        return cell(st.error ? undefined : s.status[st.key], s.name, st, open, { due: s.due?.[st.key] === true, sameAs: lower ? (view.stages.find((x) => x.key === lower)?.name ?? lower) : undefined });
+      }),
     ),
   );
   const legend = h(

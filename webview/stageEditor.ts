@@ -33,6 +33,8 @@ export interface EditorContext {
   changed(name: string): void;
   /** Pixels at the top of the viewport covered by the sticky toolbar. */
   stickyHeight(): number;
+  /** Opens the setting's history in this stage (SPEC §12); no History button without it. */
+  history?(name: string): void;
 }
 
 export interface RowFilter {
@@ -41,6 +43,8 @@ export interface RowFilter {
   edited: boolean;
   invalid: boolean;
   due: boolean;
+  /** Only these settings (Publish App's "Set the N new secrets…"); cleared like any filter. */
+  names?: readonly string[];
 }
 export const NO_FILTER: RowFilter = { text: '', missing: false, edited: false, invalid: false, due: false };
 
@@ -106,6 +110,7 @@ class RowView {
   private readonly undoBtn = rowButton('undo', 'Undo', 'reply');
   private readonly setBtn = rowButton('set', 'Set', 'key');
   private readonly clearBtn = rowButton('clear', 'Clear', 'trash');
+  private readonly historyBtn = rowButton('history', 'History', 'history');
 
   constructor(private readonly editor: StageEditor) {
     this.tr = h('div', { class: 'grid-row', role: 'row' }, this.nameCell, this.typeCell, this.valueCell, this.defaultCell, this.changedCell, this.actionsCell);
@@ -117,6 +122,7 @@ class RowView {
     act(this.undoBtn, (n) => this.editor.undo(n, true));
     act(this.setBtn, (n) => this.editor.openSecret(n, true));
     act(this.clearBtn, (n) => this.editor.clearValue(n, true));
+    act(this.historyBtn, (n) => this.editor.ctx.history?.(n));
   }
 
   get setting(): StageViewSetting | undefined {
@@ -197,7 +203,8 @@ class RowView {
       this.kind = kind;
       this.wipe();
       setChildren(this.valueCell, ...this.controlsFor(kind), this.msg);
-      setChildren(this.actionsCell, ...(kind === 'secret' ? [this.setBtn, this.clearBtn, this.undoBtn] : [this.resetBtn, this.undoBtn]));
+      const history = this.editor.ctx.history ? [this.historyBtn] : [];
+      setChildren(this.actionsCell, ...(kind === 'secret' ? [this.setBtn, this.clearBtn, this.undoBtn] : [this.resetBtn, this.undoBtn]), ...history);
     }
     if (kind === 'secret') this.renderSecret(s, invalid);
     else this.renderPlain(s, kind, invalid);
@@ -351,6 +358,7 @@ class RowView {
     this.resetBtn.title = "Remove this stage's value: the default applies";
     this.resetBtn.disabled = (!s.hasValue && !edit) || edit?.draft.kind === 'clear';
     setButton(this.undoBtn, 'Undo', `Undo the edit of ${s.name}`);
+    setButton(this.historyBtn, 'History', `History of ${s.name}`);
     toggle(this.undoBtn, !edit);
   }
 
@@ -389,6 +397,7 @@ class RowView {
     setButton(this.clearBtn, 'Clear', `Clear ${s.name}`);
     this.clearBtn.title = "Remove this stage's value";
     setButton(this.undoBtn, 'Undo', `Undo the edit of ${s.name}`);
+    setButton(this.historyBtn, 'History', `History of ${s.name}`);
     toggle(this.setBtn, open);
     toggle(this.clearBtn, !s.hasValue || open || edit?.draft.kind === 'clear');
     toggle(this.undoBtn, edit?.draft.kind !== 'clear');
@@ -505,6 +514,7 @@ export class StageEditor {
     const drafts = this.ctx.drafts;
     this.order = [];
     for (const s of this.settings) {
+      if (f.names && !f.names.includes(s.name)) continue;
       if (text && !s.name.toLowerCase().includes(text) && !s.description.toLowerCase().includes(text)) continue;
       if (any) {
         const hit =

@@ -1,12 +1,15 @@
 // extensionTestsPath for scripts/run-vscode-tests.mjs (bundled by bench/extension.ts): runs inside
-// the REAL extension host, activates the extension cold and times it, then times the Settings
-// tree until it returns every setting of the workspace's definitions file. Writes the figures as
-// JSON to $ODC_BENCH_OUT. The workspace's definitions file is not named odc-app.json (the
+// the REAL extension host, activates a minimal baseline extension cold and times it, then ours
+// the same way, then times the Settings tree until it returns every setting of the workspace's
+// definitions file, and, as the tree's baseline, JSON.parse + the shared validation of that
+// same file in the same host. Writes the figures as JSON to $ODC_BENCH_OUT. The workspace's definitions file is not named odc-app.json (the
 // setting odcSettings.definitionsFile points at it), so the workspaceContains activation event
 // does not fire at start-up and activate() below is the real, cold activation.
 import * as fs from 'node:fs';
 import * as inspector from 'node:inspector';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { definitionProblems } from '../../common/definitions';
 import type { OdcSettingsApi } from '../../extension/testApi';
 
 const EXTENSION_ID = process.env.ODC_BENCH_EXTENSION_ID ?? 'odc-settings.odc-settings';
@@ -20,6 +23,20 @@ export async function run(): Promise<void> {
     const ext = vscode.extensions.getExtension<OdcSettingsApi>(EXTENSION_ID);
     if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
     result.wasActive = ext.isActive;
+    // A warm-up extension first, untimed: the host's one-time cost of a first activation
+    // would otherwise land on whichever timed extension comes first.
+    const warmupId = process.env.ODC_BENCH_WARMUP_ID;
+    if (warmupId) await vscode.extensions.getExtension(warmupId)?.activate();
+    // Then the baseline: a minimal extension's cold activate() in this same host.
+    const baselineId = process.env.ODC_BENCH_BASELINE_ID;
+    if (baselineId) {
+      const baseline = vscode.extensions.getExtension(baselineId);
+      if (!baseline) throw new Error(`baseline extension ${baselineId} is not installed`);
+      result.baselineWasActive = baseline.isActive;
+      const b0 = performance.now();
+      await baseline.activate();
+      result.baselineActivateMs = performance.now() - b0;
+    }
     // ODC_BENCH_PROFILE=FILE: a V8 CPU profile of the extension host during the activation.
     const profileFile = process.env.ODC_BENCH_PROFILE;
     const session = profileFile ? new inspector.Session() : undefined;
@@ -77,6 +94,19 @@ export async function run(): Promise<void> {
       warm.push(performance.now() - s);
     }
     result.warmGetChildrenMs = warm;
+    // The tree's baseline: read nothing new, just JSON.parse + validate the same text with the
+    // shared rules (common/definitions), five times; the median.
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const file = vscode.workspace.getConfiguration('odcSettings', folder?.uri).get<string>('definitionsFile') ?? 'odc-app.json';
+    const text = fs.readFileSync(path.join(folder!.uri.fsPath, file), 'utf8');
+    const parse: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const s = performance.now();
+      const problems = definitionProblems(JSON.parse(text));
+      parse.push(performance.now() - s);
+      if (problems.length) throw new Error(`the bench file has ${problems.length} problem(s)`);
+    }
+    result.parseValidateMs = parse;
   } catch (e) {
     result.error = (e as Error).message;
   }

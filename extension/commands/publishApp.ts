@@ -4,16 +4,19 @@
 // against the planned revision under a progress notification. The file is never modified.
 import * as vscode from 'vscode';
 import type { DeletionReason, PublishPlan } from '../../common/api';
+import type { AppDefinitions } from '../../common/definitions';
 import { isPublishable } from '../definitions/definitionsText';
+import { planText, showPlan } from '../publish/planDocument';
 import { describeFailure, type Failure, type FailureKind } from '../publish/portalFailures';
 import { COMMANDS } from '../constants';
+import { OPEN_STAGE_VALUES_COMMAND } from '../webviews/stageValuesPanel';
 import type { Deps } from './deps';
 import { parseArgs, resolveApp, targetArgsSchema } from './targets';
 
 export type PublishOutcome =
   | { status: 'invalid'; problems: string[] }
   | { status: 'up-to-date'; revision: number }
-  | { status: 'published'; revision: number; plan: PublishPlan }
+  | { status: 'published'; revision: number; plan: PublishPlan; newSecrets: string[] }
   | { status: 'cancelled'; revision: number; deletions: string[] }
   | { status: 'failed'; kind: FailureKind; httpStatus?: number; message: string };
 
@@ -24,6 +27,9 @@ const REASONS: Record<DeletionReason, string> = {
   'invalid-for-type': 'not valid for the new type',
 };
 
+/** At most this many lines of deletions in the modal; the rest are behind "Show All". */
+export const MODAL_LINES = 15;
+
 export function summarizePlan(plan: PublishPlan): string {
   const parts = [
     plan.added.length && `${plan.added.length} added`,
@@ -32,6 +38,16 @@ export function summarizePlan(plan: PublishPlan): string {
     plan.deletions.length && `${plan.deletions.length} stored value${plan.deletions.length > 1 ? 's' : ''} deleted`,
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'no setting changes';
+}
+
+/**
+ * The secrets a publish created: added as secrets, or turned into secrets. Neither has a value
+ * in any stage yet, so Publish App offers to set them.
+ */
+export function newSecretsOf(doc: Pick<AppDefinitions, 'settings'>, plan: PublishPlan): string[] {
+  const secret = new Set(doc.settings.filter((s) => s.isSecret === true).map((s) => s.name));
+  const turned = plan.changed.filter((c) => c.changes.includes('isSecret')).map((c) => c.name);
+  return [...plan.added, ...turned].filter((name) => secret.has(name));
 }
 
 export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confirm' | 'log' | 'refreshStatus' | 'onPublished'>) {
@@ -62,45 +78,68 @@ export function publishAppCommand(deps: Pick<Deps, 'model' | 'session' | 'confir
     try {
       serverUrl = deps.session.serverUrl();
       const client = await deps.session.client();
-      const plan = await client.publish(app, { definitions: doc, dryRun: true });
-      deps.log.info(`publish ${app}: planned against revision ${plan.revision}: ${plan.changed ? summarizePlan(plan.plan) : 'no changes'}`);
-      if (!plan.changed) {
-        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${plan.revision}; nothing to publish.`);
-        await deps.refreshStatus();
-        return { status: 'up-to-date', revision: plan.revision };
-      }
-      if (plan.plan.deletions.length > 0) {
-        const stageNames = new Map((await client.stages()).stages.map((s) => [s.key, s.name]));
-        const items = plan.plan.deletions.map((d) => `${d.setting} in ${stageNames.get(d.stage) ?? d.stage}: ${REASONS[d.reason]}`);
-        const ok = await deps.confirm({
-          kind: 'publish-deletions',
-          message: `Publishing "${app}" deletes ${items.length} stored value${items.length > 1 ? 's' : ''}. Publish?`,
-          detail: `${items.map((i) => `• ${i}`).join('\n')}\n\nDeleted values cannot be recovered. Plan: ${summarizePlan(plan.plan)}.`,
-          confirmLabel: 'Publish and Delete Values',
-          items,
-        });
-        if (!ok) {
-          deps.log.info(`publish ${app}: cancelled at the deletion confirmation; nothing changed`);
-          void vscode.window.showInformationMessage(`Publish of "${app}" cancelled; nothing changed in the portal.`);
-          return { status: 'cancelled', revision: plan.revision, deletions: items };
-        }
-      }
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Publishing "${app}" to ${serverUrl}…`, cancellable: false },
-        () => client.publish(app, { definitions: doc, baseRevision: plan.revision }),
+      // One progress notification from the first request (dry run, stage names) to the write,
+      // also while the confirmation is open; a second one would crowd out the outcome's toast.
+      const run = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Publishing "${app}"`, cancellable: false },
+        async (progress) => {
+          progress.report({ message: `planning against ${serverUrl}…` });
+          const plan = await client.publish(app, { definitions: doc, dryRun: true });
+          deps.log.info(`publish ${app}: planned against revision ${plan.revision}: ${plan.changed ? summarizePlan(plan.plan) : 'no changes'}`);
+          if (!plan.changed) return { step: 'up-to-date' as const, plan };
+          if (plan.plan.deletions.length > 0) {
+            progress.report({ message: 'reading the stage names…' });
+            const stageNames = new Map((await client.stages()).stages.map((s) => [s.key, s.name]));
+            const items = plan.plan.deletions.map((d) => `${d.setting} in ${stageNames.get(d.stage) ?? d.stage}: ${REASONS[d.reason]}`);
+            const shown = items.length > MODAL_LINES ? items.slice(0, MODAL_LINES - 1) : items;
+            const more = items.length - shown.length;
+            const renamed = plan.plan.removed.length > 0 && plan.plan.added.length > 0;
+            progress.report({ message: 'waiting for your confirmation…' });
+            const ok = await deps.confirm({
+              kind: 'publish-deletions',
+              message: `Publishing "${app}" deletes ${items.length} stored value${items.length > 1 ? 's' : ''}. Publish?`,
+              detail:
+                `${shown.map((i) => `• ${i}`).join('\n')}${more > 0 ? `\n…and ${more} more (Show All lists them)` : ''}\n\n` +
+                (renamed ? `A renamed setting is a removal plus an addition: the old name's values go in every stage, secrets included, and the new name starts empty.\n\n` : '') +
+                `Deleted values cannot be recovered. Plan: ${summarizePlan(plan.plan)}.`,
+              confirmLabel: 'Publish and Delete Values',
+              items,
+              ...(more > 0 ? { more: { label: 'Show All', run: () => showPlan(app, planText(app, plan.revision, plan.plan, items)) } } : {}),
+            });
+            if (!ok) return { step: 'cancelled' as const, plan, items };
+          }
+          progress.report({ message: `writing revision ${plan.revision + 1} to ${serverUrl}…` });
+          return { step: 'written' as const, plan, result: await client.publish(app, { definitions: doc, baseRevision: plan.revision }) };
+        },
       );
+      if (run.step === 'up-to-date') {
+        void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${run.plan.revision}; nothing to publish.`);
+        await deps.refreshStatus();
+        return { status: 'up-to-date', revision: run.plan.revision };
+      }
+      if (run.step === 'cancelled') {
+        deps.log.info(`publish ${app}: cancelled at the deletion confirmation; nothing changed`);
+        void vscode.window.showInformationMessage(`Publish of "${app}" cancelled; nothing changed in the portal.`);
+        return { status: 'cancelled', revision: run.plan.revision, deletions: run.items };
+      }
+      const result = run.result;
       if (!result.changed) {
         void vscode.window.showInformationMessage(`App "${app}" is already up to date at revision ${result.revision}; nothing to publish.`);
         await deps.refreshStatus();
         return { status: 'up-to-date', revision: result.revision };
       }
       deps.log.info(`published ${app} revision ${result.revision}: ${summarizePlan(result.plan)}`);
-      void vscode.window.showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`);
+      const newSecrets = newSecretsOf(doc, result.plan);
+      // New secrets have no value anywhere yet: offer to set them (Stage Values, only those rows).
+      const setLabel = newSecrets.length === 1 ? vscode.l10n.t('Set the new secret…') : vscode.l10n.t('Set the {0} new secrets…', newSecrets.length);
+      void vscode.window
+        .showInformationMessage(`Published "${app}": revision ${result.revision} (${summarizePlan(result.plan)}).`, ...(newSecrets.length ? [setLabel] : []))
+        .then((choice) => choice === setLabel && vscode.commands.executeCommand(OPEN_STAGE_VALUES_COMMAND, { appKey: app, settings: newSecrets }));
       await deps.refreshStatus();
       deps.onPublished(app);
-      return { status: 'published', revision: result.revision, plan: result.plan };
+      return { status: 'published', revision: result.revision, plan: result.plan, newSecrets };
     } catch (err) {
-      const failure: Failure = describeFailure(err, { serverUrl, app, retry });
+      const failure: Failure = describeFailure(err, { serverUrl, app, action: 'publish', retry });
       deps.log.error(`publish ${app} failed (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}`);
       void vscode.window.showErrorMessage(failure.message, ...failure.actions.map((a) => a.label)).then((label) => {
         const action = failure.actions.find((a) => a.label === label);

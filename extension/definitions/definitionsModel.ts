@@ -8,6 +8,17 @@ import { DEFAULT_DEFINITIONS_FILE } from '../../common/definitions';
 import { CONFIG } from '../constants';
 import { applyDefinitionsEdit, minimalEdit, parseDefinitionsText, type DefinitionsEdit, type ParsedDefinitions } from './definitionsText';
 
+/** What Edit > Undo names for each kind of edit. */
+const EDIT_LABELS: Record<DefinitionsEdit['op'], string> = {
+  add: 'Add Setting',
+  rename: 'Rename Setting',
+  setDescription: 'Edit Description',
+  setType: 'Change Type',
+  setDefault: 'Edit Default Value',
+  setSecret: 'Toggle Is Secret',
+  delete: 'Delete Setting',
+};
+
 export interface AppEntry {
   readonly folder: vscode.WorkspaceFolder;
   /** The definitions file (it may not exist). */
@@ -170,14 +181,14 @@ export class DefinitionsModel implements vscode.Disposable {
   }
 
   /**
-   * Applies an edit to the app's definitions file without ever losing an unsaved edit:
-   * - the file has unsaved changes in VS Code: a WorkspaceEdit on the document, on top of the
-   *   user's text, then saved (a secret's removed default must leave the disk, not linger in
-   *   an unsaved buffer; if VS Code cannot save, the edit stays in the editor and we say so);
-   * - otherwise: the new text is written through VS Code's file system API, computed from the
-   *   disk's current text (never from a document that has not caught up with the disk yet),
-   *   and an open editor reloads it as an undoable change.
-   * Only the changed part of the text differs; other fields, order and formatting are kept.
+   * Applies an edit to the app's definitions file without ever losing an unsaved edit, and so
+   * that Ctrl+Z in the file's editor undoes it, whether or not the file was open: the change
+   * always goes through a WorkspaceEdit on the file's document (VS Code opens it in the
+   * background when no editor shows it, and keeps its undo stack for when one does), on top of
+   * any unsaved text, and is then saved (a secret's removed default must leave the disk, not
+   * linger in an unsaved buffer; if VS Code cannot save, the edit stays in the editor and we
+   * say so). Only the changed part of the text differs; other fields, order and formatting
+   * are kept.
    */
   async edit(entry: AppEntry, edit: DefinitionsEdit): Promise<AppEntry> {
     const key = entry.folder.uri.toString();
@@ -186,24 +197,40 @@ export class DefinitionsModel implements vscode.Disposable {
   }
 
   private async write(entry: AppEntry, edit: DefinitionsEdit): Promise<void> {
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry.uri.toString() && !d.isClosed);
-    if (open?.isDirty) {
-      const before = open.getText();
-      const change = minimalEdit(before, applyDefinitionsEdit(before, edit));
-      if (change) {
-        const we = new vscode.WorkspaceEdit();
-        we.replace(open.uri, new vscode.Range(open.positionAt(change.offset), open.positionAt(change.offset + change.length)), change.content);
-        if (!(await vscode.workspace.applyEdit(we))) throw new Error(`VS Code refused the edit to ${entry.relativePath}; is the file read-only?`);
-      }
-      if (!(await open.save())) {
-        throw new Error(`the change is in the editor of ${entry.relativePath} but could not be saved (did the file change on disk?); save it yourself`);
-      }
-    } else {
-      const disk = await this.readDisk(entry.uri);
-      if (disk === undefined) throw new Error(`${entry.relativePath} no longer exists in ${entry.folder.name}`);
-      const next = applyDefinitionsEdit(disk, edit);
-      if (next !== disk) await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(next));
+    if ((await this.readDisk(entry.uri)) === undefined && !this.openDocument(entry.uri)?.isDirty) {
+      throw new Error(`${entry.relativePath} no longer exists in ${entry.folder.name}`);
     }
+    const doc = this.openDocument(entry.uri) ?? (await vscode.workspace.openTextDocument(entry.uri));
+    if (!doc.isDirty) await this.catchUpWithDisk(doc);
+    const before = doc.getText();
+    const change = minimalEdit(before, applyDefinitionsEdit(before, edit));
+    if (!change) return;
+    const we = new vscode.WorkspaceEdit();
+    we.replace(doc.uri, new vscode.Range(doc.positionAt(change.offset), doc.positionAt(change.offset + change.length)), change.content, {
+      label: EDIT_LABELS[edit.op],
+      needsConfirmation: false,
+    });
+    if (!(await vscode.workspace.applyEdit(we))) throw new Error(`VS Code refused the edit to ${entry.relativePath}; is the file read-only?`);
+    if (!(await doc.save())) {
+      throw new Error(`the change is in the editor of ${entry.relativePath} but could not be saved (did the file change on disk?); save it yourself`);
+    }
+  }
+
+  private openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
+    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && !d.isClosed);
+  }
+
+  /**
+   * A saved document that has not caught up with a change on disk yet (VS Code reloads it a
+   * moment later): wait for it, so the edit applies to the disk's text and not to a stale one.
+   */
+  private async catchUpWithDisk(doc: vscode.TextDocument): Promise<void> {
+    for (let i = 0; i < 40; i++) {
+      const disk = await this.readDisk(doc.uri);
+      if (disk === undefined || doc.isDirty || doc.getText() === disk) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${vscode.workspace.asRelativePath(doc.uri)} changed on disk and VS Code has not reloaded it yet; try again`);
   }
 
   /** Writes a new definitions file (refuses to overwrite one). */

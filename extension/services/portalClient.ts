@@ -7,14 +7,21 @@ import {
   API_PREFIX,
   appResponseSchema,
   appsResponseSchema,
+  compareResponseSchema,
   healthResponseSchema,
+  historyResponseSchema,
+  promoteResponseSchema,
   problemSchema,
   publishResponseSchema,
   stageSettingsResponseSchema,
   stagesResponseSchema,
   type AppResponse,
   type AppsResponse,
+  type CompareResponse,
   type HealthResponse,
+  type HistoryResponse,
+  type PromoteRequest,
+  type PromoteResponse,
   type Problem,
   type PublishRequest,
   type PublishResponse,
@@ -98,6 +105,21 @@ export class PortalClient {
   }
   stageSettings(app: string, stage: string): Promise<StageSettingsResponse> {
     return this.call('GET', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings`, stageSettingsResponseSchema);
+  }
+  history(app: string, stage: string, name: string): Promise<HistoryResponse> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings/${encodeURIComponent(name)}/history`, historyResponseSchema);
+  }
+  restore(app: string, stage: string, name: string, version: number, baseVersion: number): Promise<StageSettingsResponse> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings/${encodeURIComponent(name)}/restore`, stageSettingsResponseSchema, {
+      version,
+      baseVersion,
+    });
+  }
+  compare(app: string, stages: string[]): Promise<CompareResponse> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/compare?stages=${stages.map(encodeURIComponent).join(',')}`, compareResponseSchema);
+  }
+  promote(app: string, body: PromoteRequest): Promise<PromoteResponse> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/promote`, promoteResponseSchema, body);
   }
   patchStage(app: string, stage: string, changes: ValueChange[]): Promise<StageSettingsResponse> {
     return this.call('PATCH', `/apps/${encodeURIComponent(app)}/stages/${encodeURIComponent(stage)}/settings`, stageSettingsResponseSchema, { changes });

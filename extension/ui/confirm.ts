@@ -4,7 +4,7 @@
 // inside the extension host. The real modal is covered by the workbench UI tests.
 import * as vscode from 'vscode';
 
-export type ConfirmKind = 'mark-secret' | 'unmark-secret' | 'delete-setting' | 'publish-deletions' | 'change-type' | 'set-development-value' | 'import-dotenv';
+export type ConfirmKind = 'mark-secret' | 'unmark-secret' | 'delete-setting' | 'rename-setting' | 'publish-deletions' | 'change-type' | 'set-development-value' | 'import-dotenv';
 
 export interface ConfirmRequest {
   kind: ConfirmKind;
@@ -16,13 +16,22 @@ export interface ConfirmRequest {
   confirmLabel: string;
   /** Structured lines of what will be lost (publish: "Setting in Stage: reason"), for tests and logs. */
   items?: string[];
+  /** A second button that shows more (e.g. "Show All" opens the whole plan), after which the question is asked again. */
+  more?: { label: string; run: () => Promise<unknown> };
 }
 
 export type Confirm = (request: ConfirmRequest) => Promise<boolean>;
 
 export const modalConfirm: Confirm = async (req) => {
-  const answer = await vscode.window.showWarningMessage(req.message, { modal: true, detail: req.detail }, req.confirmLabel);
-  return answer === req.confirmLabel;
+  for (;;) {
+    const buttons = req.more ? [req.confirmLabel, req.more.label] : [req.confirmLabel];
+    const answer = await vscode.window.showWarningMessage(req.message, { modal: true, detail: req.detail }, ...buttons);
+    if (req.more && answer === req.more.label) {
+      await req.more.run();
+      continue;
+    }
+    return answer === req.confirmLabel;
+  }
 };
 
 /** Holds the current Confirm; commands call `ask` so a test's replacement takes effect at once. */

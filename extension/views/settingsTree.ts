@@ -7,6 +7,7 @@ import { SECRET_MASK } from '../../common/values';
 import { COMMANDS } from '../constants';
 import type { AppEntry, DefinitionsModel } from '../definitions/definitionsModel';
 import type { LooseSetting, ParsedDefinitions } from '../definitions/definitionsText';
+import type { SettingStatusCache } from './settingStatus';
 import type { AppNode, MessageNode, SettingNode, TreeNode } from './treeNodes';
 
 const MAX_SHOWN_DEFAULT = 60;
@@ -27,11 +28,16 @@ function problemsOfSetting(parsed: ParsedDefinitions, index: number): string[] {
 export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly model: DefinitionsModel) {
+  constructor(
+    private readonly model: DefinitionsModel,
+    /** The portal's per-setting status (signed in only); re-renders when it arrives. */
+    private readonly status?: SettingStatusCache,
+  ) {
     // Any change re-renders the whole tree: it is small, and node identities are data, not objects.
-    this.subscription = model.onDidChange(() => this.changed.fire(undefined));
+    this.subscriptions = [model.onDidChange(() => this.changed.fire(undefined))];
+    if (status) this.subscriptions.push(status.onDidChange(() => this.changed.fire(undefined)));
   }
 
   /** Re-render (also reverts a checkbox the user toggled when the change was declined). */
@@ -47,6 +53,7 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const entry = this.model.entryFor(element.folder);
     const parsed = entry?.parsed;
     if (!entry || !parsed) return [];
+    if (parsed.app.key) this.status?.load(parsed.app.key);
     const nodes: TreeNode[] = [];
     if (parsed.syntaxErrors.length > 0) {
       nodes.push({ kind: 'message', folder: element.folder, text: `${entry.relativePath} is not valid JSON: fix it to see every setting` });
@@ -96,7 +103,9 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private settingItem(node: SettingNode, entry: AppEntry, parsed: ParsedDefinitions, s: LooseSetting): vscode.TreeItem {
     const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
     item.id = `setting:${node.folder}#${s.index}:${s.name}`;
-    item.description = settingDescription(s);
+    // The portal's status ("missing in Production"), words only: never a value.
+    const notes = parsed.app.key ? (this.status?.notesFor(parsed.app.key, s.name) ?? []) : [];
+    item.description = [settingDescription(s), ...notes.map((n) => n.short)].join(' · ');
     item.contextValue = s.isSecret ? 'odcSetting.secret' : 'odcSetting';
     item.checkboxState = {
       state: s.isSecret ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
@@ -118,13 +127,14 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     else md.appendMarkdown(s.defaultValue === undefined ? 'No default value.\n\n' : 'Default value shown in the description.\n\n');
     for (const p of problems) md.appendMarkdown(`$(error) ${escapeMd(p)}\n\n`);
     if (credential) md.appendMarkdown(`$(warning) The default looks like ${escapeMd(credential.hint.kind)}: mark it secret.\n\n`);
+    for (const n of notes) md.appendMarkdown(`$(${n.kind === 'rotation-due' ? 'clock' : 'warning'}) ${escapeMd(n.long)}\n\n`);
     item.tooltip = md;
     item.command = { command: COMMANDS.revealSetting, title: 'Show in Definitions File', arguments: [node] };
     return item;
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const d of this.subscriptions) d.dispose();
     this.changed.dispose();
   }
 }

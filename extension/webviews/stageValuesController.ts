@@ -2,14 +2,18 @@
 // validates every inbound message (zod, common/protocol.ts), answers requests from the portal,
 // and checks everything it posts for secret values before it leaves the extension host.
 import { SECRET_MASK } from '../../common/values';
-import type { StageSettingsResponse } from '../../common/api';
+import type { CompareResponse, HistoryResponse, PromoteResponse, StageSettingsResponse } from '../../common/api';
 import {
   parseWebviewMessage,
   PROTOCOL_VERSION,
   RUNNABLE_COMMANDS,
   type RunnableCommand,
   type CoverageStatus,
+  type PromoteView,
+  type SaveResult,
+  type CompareView,
   type CoverageView,
+  type HistoryView,
   type HostNotifications,
   type HostToWebview,
   type ProtocolError,
@@ -21,8 +25,17 @@ import {
 } from '../../common/protocol';
 import type { PortalClient } from '../services/portalClient';
 
-/** The part of the portal client the panel uses (a stand-in in tests). */
-export type StageValuesClient = Pick<PortalClient, 'stages' | 'app' | 'stageSettings' | 'patchStage'>;
+/**
+ * The part of the portal client the panel uses (a stand-in in tests). History, compare and
+ * promote (SPEC §12, §13) are optional so a stand-in without them still types; the real client has them.
+ */
+export type StageValuesClient = Pick<PortalClient, 'stages' | 'app' | 'stageSettings' | 'patchStage'> & Partial<Pick<PortalClient, 'history' | 'restore' | 'compare' | 'promote'>>;
+
+function need<K extends 'history' | 'restore' | 'compare' | 'promote'>(client: StageValuesClient, method: K): NonNullable<StageValuesClient[K]> {
+  const fn = client[method];
+  if (!fn) throw new Error(`this portal client cannot ${method}`);
+  return fn.bind(client) as NonNullable<StageValuesClient[K]>;
+}
 
 export interface StageValuesControllerOptions {
   appKey: string;
@@ -32,15 +45,23 @@ export interface StageValuesControllerOptions {
   post: (message: HostToWebview) => PromiseLike<boolean> | boolean | void;
   /** The stage to show first. */
   initialStage?: string;
+  /** Only these settings at first (Publish App's "Set the N new secrets…"); the first init only. */
+  initialSettings?: string[];
   /** Never receives a value: method names, outcomes and error messages only. */
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   onDirtyChange?: (count: number) => void;
+  /** The webview's answer to `host/save` (the custom editor's save). */
+  onSaved?: (result: WebviewNotifications['webview/saved']) => void;
+  /** Asks the user before the webview's Discard drops edits; without it, Discard goes ahead. */
+  confirmDiscard?: (params: RequestParams<'panel/confirmDiscard'>) => Promise<boolean>;
   /**
    * Runs a VS Code command (vscode.commands.executeCommand) for a banner's action. Only the ids
    * in RUN_COMMANDS below ever reach it, with the arguments chosen there. Without it, the
    * webview's `command/run` answers `{ ran: false }`.
    */
   executeCommand?: (command: string, ...args: unknown[]) => PromiseLike<unknown>;
+  /** Called after a write landed (save, restore, promote): the Settings tree's status is stale. */
+  onWritten?: () => void;
 }
 
 /**
@@ -52,8 +73,7 @@ export const RUN_COMMANDS: Readonly<Record<RunnableCommand, readonly unknown[]>>
   'odcSettings.signIn': [],
   'odcSettings.publishApp': [],
   'odcSettings.showLog': [],
-  // Opens the Settings editor on this extension's server address only.
-  'workbench.action.openSettings': ['odcSettings.serverUrl'],
+  'odcSettings.openServerSettings': [],
 };
 
 type Handlers = { [M in RequestMethod]: (params: RequestParams<M>) => Promise<RequestResult<M>> };
@@ -114,6 +134,72 @@ function dueFlag(s: object): { dueForRotation?: boolean } {
   return typeof due === 'boolean' ? { dueForRotation: due } : {};
 }
 
+function toHistoryView(res: HistoryResponse): HistoryView {
+  // Field by field; a secret's entries carry the mask at most, whatever the server sent.
+  return {
+    stage: res.stage,
+    name: res.name,
+    isSecret: res.isSecret,
+    version: res.version,
+    entries: res.entries.map((e) => ({
+      version: e.version,
+      action: e.action,
+      at: e.at,
+      by: e.by,
+      hasValue: e.hasValue,
+      current: e.current,
+      isSecret: res.isSecret,
+      value: res.isSecret ? (e.hasValue ? SECRET_MASK : null) : e.value,
+    })),
+  };
+}
+
+function toCompareView(res: CompareResponse, stages: Array<{ key: string; name: string }>): CompareView {
+  return {
+    app: res.app,
+    revision: res.revision,
+    stages: res.stages.map((key) => ({ key, name: stages.find((s) => s.key === key)?.name ?? key })),
+    settings: res.settings.map((s) => ({
+      name: s.name,
+      isSecret: s.isSecret,
+      equal: s.equal,
+      cells: Object.fromEntries(
+        Object.entries(s.stages).map(([stage, c]) => [
+          stage,
+          {
+            status: c.status,
+            // Never a secret's value, whatever the server sent.
+            ...(!s.isSecret && c.value !== undefined ? { value: c.value } : {}),
+            ...(c.dueForRotation !== undefined ? { dueForRotation: c.dueForRotation } : {}),
+            ...(c.sameAs !== undefined ? { sameAs: c.sameAs } : {}),
+          },
+        ]),
+      ),
+    })),
+    warnings: res.warnings.map((w) => ({ setting: w.setting, stage: w.stage, kind: w.kind, detail: w.detail, ...(w.lowerStage ? { lowerStage: w.lowerStage } : {}) })),
+  };
+}
+
+function toPromoteView(res: PromoteResponse): PromoteView {
+  return {
+    app: res.app,
+    from: res.from,
+    to: res.to,
+    dryRun: res.dryRun,
+    changes: res.changes.map((c) => ({
+      name: c.name,
+      isSecret: c.isSecret,
+      action: c.action,
+      fromStatus: c.fromStatus,
+      toStatus: c.toStatus,
+      ...(c.isSecret ? {} : { fromValue: c.fromValue ?? null, toValue: c.toValue ?? null }),
+    })),
+    unchanged: [...res.unchanged],
+    skipped: res.skipped.map((s) => ({ name: s.name, reason: s.reason })),
+    baseVersions: { ...res.baseVersions },
+  };
+}
+
 /** A stage the token may not read: the portal answers 403 (out of scope) for it. */
 function isForbidden(err: unknown): boolean {
   const e = err as PortalFailure | undefined;
@@ -159,9 +245,11 @@ export class StageValuesController {
   private disposed = false;
   private readonly opts: StageValuesControllerOptions;
   private readonly handlers: Handlers;
+  private initialSettings: string[] | undefined;
 
   constructor(opts: StageValuesControllerOptions) {
     this.opts = opts;
+    this.initialSettings = opts.initialSettings;
     const appKey = opts.appKey;
     this.handlers = {
       'panel/init': async () => {
@@ -180,7 +268,10 @@ export class StageValuesController {
         if (!first) return { app: { key: app.key, name: app.name }, stages: [], stage: null, view: null };
         const answer = answers[stages.indexOf(first)]!;
         if (!answer.ok) throw answer.err;
-        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r) };
+        // The first init only: a later reload (sign-in, publish) keeps whatever filter the user has.
+        const only = this.initialSettings;
+        this.initialSettings = undefined;
+        return { app: { key: app.key, name: app.name }, stages: readable, stage: first.key, view: toStageView(answer.r), ...(only ? { only } : {}) };
       },
       'stage/load': async ({ stage }) => toStageView(await (await opts.client()).stageSettings(appKey, stage)),
       'stage/save': async ({ stage, changes }) => {
@@ -221,11 +312,68 @@ export class StageValuesController {
               const row = a.ok ? a.r.settings.find((x) => x.name === def.name) : undefined;
               if (row) status[s.key] = coverageStatus(row);
             });
-            return { name: def.name, type: def.type, description: def.description, isSecret: def.isSecret, status };
+            const due: Record<string, boolean> = {};
+            stages.forEach((s, i) => {
+              const a = answers[i]!;
+              const row = a.ok ? a.r.settings.find((x) => x.name === def.name) : undefined;
+              if (row?.dueForRotation !== undefined) due[s.key] = row.dueForRotation;
+            });
+            return { name: def.name, type: def.type, description: def.description, isSecret: def.isSecret, status, ...(Object.keys(due).length ? { due } : {}) };
           }),
         };
+        // "Same as QA" comes from the comparison of the readable stages (fingerprints stay in the portal).
+        const readable = stages.filter((_, i) => answers[i]!.ok).map((s) => s.key);
+        if (client.compare && readable.length > 1) {
+          try {
+            const cmp = await client.compare(appKey, readable);
+            const byName = new Map(cmp.settings.map((s) => [s.name, s]));
+            for (const s of view.settings) {
+              const c = byName.get(s.name);
+              const sameAs: Record<string, string> = {};
+              for (const [stage, cell] of Object.entries(c?.stages ?? {})) if (cell.sameAs) sameAs[stage] = cell.sameAs;
+              if (Object.keys(sameAs).length) s.sameAs = sameAs;
+            }
+          } catch (err) {
+            this.log('warn', `coverage: no comparison (${toProtocolError(err).message})`);
+          }
+        }
         return view;
       },
+      'value/history': async ({ stage, name }) => toHistoryView(await need(await opts.client(), 'history')(appKey, stage, name)),
+      'value/restore': async ({ stage, name, version, baseVersion }): Promise<SaveResult> => {
+        const client = await opts.client();
+        try {
+          return { outcome: 'saved', view: toStageView(await need(client, 'restore')(appKey, stage, name, version, baseVersion)) };
+        } catch (err) {
+          const e = err as PortalFailure;
+          if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
+            const view = toStageView(await client.stageSettings(appKey, stage));
+            return { outcome: 'conflict', message: e.message ?? 'Someone else changed this value.', conflicts: e.problem.conflicts, view };
+          }
+          if (e.name === 'PortalError' && e.status === 422 && e.problem?.errors) {
+            return { outcome: 'invalid', message: e.message ?? 'That version is not valid now.', errors: e.problem.errors.map(({ name: n, detail }) => ({ name: n, detail })) };
+          }
+          throw err;
+        }
+      },
+      'compare/load': async ({ stages }) => {
+        const client = await opts.client();
+        const [res, all] = await Promise.all([need(client, 'compare')(appKey, stages), client.stages()]);
+        return toCompareView(res, all.stages);
+      },
+      'promote/preview': async ({ from, to, settings }) => toPromoteView(await need(await opts.client(), 'promote')(appKey, { from, to, dryRun: true, ...(settings ? { settings } : {}) })),
+      'promote/apply': async ({ from, to, settings, baseVersions }) => {
+        try {
+          return { outcome: 'promoted', result: toPromoteView(await need(await opts.client(), 'promote')(appKey, { from, to, baseVersions, ...(settings ? { settings } : {}) })) };
+        } catch (err) {
+          const e = err as PortalFailure;
+          if (e.name === 'PortalError' && e.status === 409 && e.problem?.conflicts) {
+            return { outcome: 'conflict', message: e.message ?? 'The target stage changed since the preview.', conflicts: e.problem.conflicts };
+          }
+          throw err;
+        }
+      },
+      'panel/confirmDiscard': async (params) => ({ discard: opts.confirmDiscard ? await opts.confirmDiscard(params) : true }),
       'command/run': async ({ command }) => {
         if (!Object.prototype.hasOwnProperty.call(RUN_COMMANDS, command) || !RUNNABLE_COMMANDS.includes(command)) throw new Error(`the command ${String(command).slice(0, 60)} may not be run from the panel`);
         if (!opts.executeCommand) return { ran: false };
@@ -257,6 +405,8 @@ export class StageValuesController {
       reply = { kind: 'response', id: m.id, ok: true, result } as HostToWebview;
       assertNoSecretValues(reply);
       this.log('info', `${m.method}: ok in ${Date.now() - started} ms${describeOutcome(result)}`);
+      const outcome = (result as { outcome?: unknown } | null)?.outcome;
+      if (outcome === 'saved' || outcome === 'promoted') this.opts.onWritten?.();
     } catch (err) {
       const error = toProtocolError(err);
       this.log(error.code === 'internal' ? 'error' : 'warn', `${m.method}: ${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message}`);
@@ -284,6 +434,8 @@ export class StageValuesController {
       for (const msg of pending) void this.send(msg, false);
     } else if (method === 'webview/dirty') {
       this.opts.onDirtyChange?.((params as WebviewNotifications['webview/dirty']).count);
+    } else if (method === 'webview/saved') {
+      this.opts.onSaved?.(params as WebviewNotifications['webview/saved']);
     }
   }
 

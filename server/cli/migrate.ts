@@ -108,17 +108,38 @@ async function copyRevisions(ctx: CopyContext): Promise<number> {
 }
 
 async function copyStageValues(ctx: CopyContext): Promise<number> {
-  // A secret keeps its ciphertext (bound to app, stage, name and version, which do not change);
-  // a non-secret is sealed the same way; a deleted value stays a row without one (its version).
+  // A secret keeps its ciphertext (bound to app, stage, name and version, which do not change)
+  // and its fingerprint; a non-secret is sealed the same way; a deleted value stays a row
+  // without one (its version).
   return copyRows(
     ctx,
-    'SELECT app_key, stage, name, version, plain, secret, updated_at, updated_by FROM stage_values ORDER BY app_key, stage, name',
+    'SELECT app_key, stage, name, version, plain, secret, fingerprint, updated_at, updated_by FROM stage_values ORDER BY app_key, stage, name',
     'stage_values',
-    ['app_key', 'stage', 'name', 'version', 'sealed', 'updated_at', 'updated_by'],
+    ['app_key', 'stage', 'name', 'version', 'sealed', 'fingerprint', 'updated_at', 'updated_by'],
     (r) => {
       const [app, stage, name, version] = [text(r.app_key), text(r.stage), text(r.name), int(r.version)];
-      const sealed = r.secret !== null ? (r.secret as Buffer) : r.plain !== null ? ctx.keys.sealValue(app, stage, name, version, text(r.plain)) : null;
-      return [app, stage, name, version, sealed, text(r.updated_at), textOrNull(r.updated_by)];
+      return [app, stage, name, version, sealedValue(ctx, app, stage, name, version, r), (r.fingerprint as Buffer | null) ?? null, text(r.updated_at), textOrNull(r.updated_by)];
+    },
+  );
+}
+
+/** A stored value as PostgreSQL keeps it: a secret's ciphertext as it is, a non-secret sealed. */
+function sealedValue(ctx: CopyContext, app: string, stage: string, name: string, version: number, r: Row): Buffer | null {
+  if (r.secret !== null && r.secret !== undefined) return r.secret as Buffer;
+  if (r.plain !== null && r.plain !== undefined) return ctx.keys.sealValue(app, stage, name, version, text(r.plain));
+  return null;
+}
+
+async function copyValueHistory(ctx: CopyContext): Promise<number> {
+  // Each previous value is stored like the value it was (same binding): sealed, secret or not.
+  return copyRows(
+    ctx,
+    'SELECT app_key, stage, name, version, action, is_secret, plain, secret, fingerprint, updated_at, updated_by FROM value_history ORDER BY app_key, stage, name, version',
+    'value_history',
+    ['app_key', 'stage', 'name', 'version', 'action', 'is_secret', 'sealed', 'fingerprint', 'updated_at', 'updated_by'],
+    (r) => {
+      const [app, stage, name, version] = [text(r.app_key), text(r.stage), text(r.name), int(r.version)];
+      return [app, stage, name, version, text(r.action), int(r.is_secret) !== 0, sealedValue(ctx, app, stage, name, version, r), (r.fingerprint as Buffer | null) ?? null, text(r.updated_at), textOrNull(r.updated_by)];
     },
   );
 }
@@ -166,6 +187,7 @@ export const TABLE_COPIES: Array<[table: string, copy: (ctx: CopyContext) => Pro
   ['apps', copyApps],
   ['revisions', copyRevisions],
   ['stage_values', copyStageValues],
+  ['value_history', copyValueHistory],
   ['tokens', copyTokens],
   ['audit', copyAudit],
 ];
@@ -215,7 +237,7 @@ export async function migrate(argv: string[], io: MigrateIo): Promise<void> {
     if (stored === null) throw new MigrateUsageError(`the embedded store in ${dataDir} has no keys yet: nothing to migrate`);
     if (stored !== masterKeyId(masterKey)) {
       // An interrupted rotation: the store may be under the pending key already.
-      const pending = await resolved.source.loadPending();
+      const pending = await resolved.source.loadPending(stored);
       if (pending && stored === masterKeyId(pending)) masterKey = pending;
       else throw new MasterKeyMismatchError(`the master key from ${resolved.source.describe} does not match the store in ${dataDir}`);
     }
@@ -258,6 +280,10 @@ export async function migrate(argv: string[], io: MigrateIo): Promise<void> {
       'SELECT app_key, stage, name, version, sealed FROM odc_portal.stage_values WHERE sealed IS NOT NULL',
     );
     for (const v of sealedValues.rows) targetRing.openValue(v.app_key, v.stage, v.name, v.version, v.sealed);
+    const history = await target.pool.query<{ app_key: string; stage: string; name: string; version: number; sealed: Buffer }>(
+      'SELECT app_key, stage, name, version, sealed FROM odc_portal.value_history WHERE sealed IS NOT NULL',
+    );
+    for (const v of history.rows) targetRing.openValue(v.app_key, v.stage, v.name, v.version, v.sealed);
     const revisions = await target.pool.query<{ app_key: string; revision: number; definitions: Buffer }>('SELECT app_key, revision, definitions FROM odc_portal.revisions');
     for (const r of revisions.rows) JSON.parse(targetRing.openDefinitions(r.app_key, r.revision, r.definitions));
 
@@ -266,9 +292,9 @@ export async function migrate(argv: string[], io: MigrateIo): Promise<void> {
     const where = redactUrl(to);
     io.out(
       `Copied the embedded store in ${dataDir} into PostgreSQL at ${where}:\n` +
-        `  ${counts.apps ?? 0} apps, ${counts.revisions ?? 0} revisions, ${counts.stage_values ?? 0} value rows, ${counts.tokens ?? 0} tokens, ${counts.audit ?? 0} audit events + 1 (store.migrated)\n` +
+        `  ${counts.apps ?? 0} apps, ${counts.revisions ?? 0} revisions, ${counts.stage_values ?? 0} value rows, ${counts.value_history ?? 0} previous values, ${counts.tokens ?? 0} tokens, ${counts.audit ?? 0} audit events + 1 (store.migrated)\n` +
         `  every value and definitions document is encrypted at rest there, secret or not\n` +
-        `Checked there: the audit chain verifies (${verdict.events} events); ${sealedValues.rows.length} values and ${revisions.rows.length} definitions documents decrypt.\n\n` +
+        `Checked there: the audit chain verifies (${verdict.events} events); ${sealedValues.rows.length} values, ${history.rows.length} previous values and ${revisions.rows.length} definitions documents decrypt.\n\n` +
         `Every instance on this database needs this store's master key in PORTAL_MASTER_KEY.\n` +
         (keyOut
           ? `It was written to ${keyOut} (mode 0600); read it with:\n  export PORTAL_MASTER_KEY="$(cat ${shellQuote(keyOut)})"\nthen move it into your secret store and delete the file.\n`

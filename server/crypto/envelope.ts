@@ -11,9 +11,17 @@ const BLOB_VERSION = 1;
 const HEADER_BYTES = 1 + 4 + NONCE_BYTES;
 
 export class DecryptionError extends Error {
+  /** Which stored value failed (names only), when known. */
+  where?: { app: string; stage: string; setting: string };
   constructor(what: string) {
     super(`decryption failed: ${what} (the stored ciphertext, its key or its binding does not match)`);
     this.name = 'DecryptionError';
+  }
+  /** Any failure to open a stored value, as a DecryptionError naming it (the message never holds a value). */
+  static at(err: unknown, where: { app: string; stage: string; setting: string }): DecryptionError {
+    const e = err instanceof DecryptionError ? err : new DecryptionError(err instanceof TypeError ? 'the plaintext is not valid UTF-8' : 'the ciphertext could not be opened');
+    e.where = where;
+    return e;
   }
 }
 
@@ -71,6 +79,15 @@ export function valueAad(app: string, stage: string, setting: string, version: n
 /** The associated data that binds a sealed definitions document to its app and revision. */
 export function definitionsAad(app: string, revision: number): string {
   return JSON.stringify(['odc-portal/definitions/v1', app, revision]);
+}
+
+/**
+ * A secret's keyed fingerprint (SPEC §13): HMAC-SHA-256 under the comparison key over the app,
+ * the setting and the value (not the stage: the same secret in two stages has one fingerprint).
+ * Without the key nobody can test a guess against it; it is never returned by any route.
+ */
+export function fingerprint(compareKey: Buffer, app: string, setting: string, value: string): Buffer {
+  return createHmac('sha256', compareKey).update(JSON.stringify(['odc-portal/fingerprint/v1', app, setting, value])).digest();
 }
 
 /** Wraps a data key under the master key (nonce | wrapped | tag), bound to its id. */

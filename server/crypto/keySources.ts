@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KEY_BYTES, newKey } from './envelope';
+import { KEY_BYTES, masterKeyId, newKey } from './envelope';
 
 export type KeySourceKind = 'environment' | 'keychain' | 'file';
 
@@ -15,11 +15,21 @@ export interface MasterKeySource {
   /** Human description for the start-up line; never the key. */
   describe: string;
   load(): Promise<Buffer | null>;
-  /** Stores a new key as "pending" before a rotation commits. */
+  /**
+   * Stores a new key as "pending" before a rotation commits. Pending keys are named by their
+   * key id (masterKeyId), so two rotations never overwrite each other's pending key, and only
+   * the one the store committed to is ever promoted.
+   */
   stagePending(key: Buffer): Promise<void>;
-  /** Makes the pending key current, after the rotation committed. */
-  promotePending(): Promise<void>;
-  loadPending(): Promise<Buffer | null>;
+  /**
+   * Makes the pending key with this id current, after the rotation committed. Idempotent: if
+   * another process (a server starting meanwhile) promoted it already, there is nothing to do.
+   */
+  promotePending(id: string): Promise<void>;
+  /** The pending key with this id (the store's committed key id), or null. */
+  loadPending(id: string): Promise<Buffer | null>;
+  /** Removes the pending key with this id (a rotation that did not commit). */
+  discardPending(id: string): Promise<void>;
   save(key: Buffer): Promise<void>;
 }
 
@@ -38,21 +48,27 @@ export function decodeKey(text: string, what: string): Buffer {
   return key;
 }
 
-class EnvironmentKeySource implements MasterKeySource {
+export class EnvironmentKeySource implements MasterKeySource {
   readonly kind = 'environment';
   readonly describe = 'environment variable PORTAL_MASTER_KEY';
   constructor(private readonly env: NodeJS.ProcessEnv) {}
   async load() {
     return decodeKey(this.env.PORTAL_MASTER_KEY ?? '', 'PORTAL_MASTER_KEY');
   }
-  async loadPending() {
+  /** The operator's new key (PORTAL_NEW_MASTER_KEY), if any. */
+  operatorKey(): Buffer | null {
     const next = this.env.PORTAL_NEW_MASTER_KEY;
     return next ? decodeKey(next, 'PORTAL_NEW_MASTER_KEY') : null;
+  }
+  async loadPending(id: string) {
+    const next = this.operatorKey();
+    return next && masterKeyId(next) === id ? next : null;
   }
   async stagePending() {
     // The operator supplies the new key in PORTAL_NEW_MASTER_KEY and swaps the variable afterwards.
   }
   async promotePending() {}
+  async discardPending() {}
   async save() {
     throw new KeySourceError('the environment key source cannot store a key; set PORTAL_MASTER_KEY yourself');
   }
@@ -64,8 +80,8 @@ export class FileKeySource implements MasterKeySource {
   constructor(private readonly file: string) {
     this.describe = `key file ${file}`;
   }
-  private get pendingFile() {
-    return `${this.file}.next`;
+  private pendingFile(id: string) {
+    return `${this.file}.next-${id}`;
   }
   private read(file: string): Buffer | null {
     if (!fs.existsSync(file)) return null;
@@ -82,17 +98,38 @@ export class FileKeySource implements MasterKeySource {
   async load() {
     return this.read(this.file);
   }
-  async loadPending() {
-    return this.read(this.pendingFile);
+  async loadPending(id: string) {
+    return this.read(this.pendingFile(id));
   }
   async save(key: Buffer) {
     this.write(this.file, key);
   }
   async stagePending(key: Buffer) {
-    this.write(this.pendingFile, key);
+    this.write(this.pendingFile(masterKeyId(key)), key);
   }
-  async promotePending() {
-    fs.renameSync(this.pendingFile, this.file);
+  async promotePending(id: string) {
+    try {
+      fs.renameSync(this.pendingFile(id), this.file);
+    } catch (err) {
+      // Already promoted by another process (rename is atomic: exactly one of them moved it).
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const current = this.read(this.file);
+      if (!current || masterKeyId(current) !== id) throw new KeySourceError(`no pending key file with the committed key id (${this.pendingFile(id)})`);
+    }
+  }
+  async discardPending(id: string) {
+    fs.rmSync(this.pendingFile(id), { force: true });
+  }
+  /**
+   * Removes pending key files other than `keepId`'s: left by rotations killed before their
+   * commit. Call only while holding the rotation lock (no other rotation can be mid-way).
+   */
+  discardStalePending(keepId: string) {
+    const dir = path.dirname(this.file);
+    const prefix = `${path.basename(this.file)}.next`;
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith(prefix) && name !== path.basename(this.pendingFile(keepId))) fs.rmSync(path.join(dir, name), { force: true });
+    }
   }
 }
 
@@ -141,21 +178,32 @@ export class KeychainKeySource implements MasterKeySource {
     const text = await this.keytar.getPassword(KEYCHAIN_SERVICE, this.account);
     return text ? decodeKey(text, 'the keychain entry') : null;
   }
-  async loadPending() {
-    const text = await this.keytar.getPassword(KEYCHAIN_SERVICE, `${this.account}:next`);
+  private pendingAccount(id: string) {
+    return `${this.account}:next:${id}`;
+  }
+  async loadPending(id: string) {
+    const text = await this.keytar.getPassword(KEYCHAIN_SERVICE, this.pendingAccount(id));
     return text ? decodeKey(text, 'the pending keychain entry') : null;
   }
   async save(key: Buffer) {
     await this.keytar.setPassword(KEYCHAIN_SERVICE, this.account, key.toString('base64'));
   }
   async stagePending(key: Buffer) {
-    await this.keytar.setPassword(KEYCHAIN_SERVICE, `${this.account}:next`, key.toString('base64'));
+    await this.keytar.setPassword(KEYCHAIN_SERVICE, this.pendingAccount(masterKeyId(key)), key.toString('base64'));
   }
-  async promotePending() {
-    const next = await this.loadPending();
-    if (!next) throw new KeySourceError('no pending key in the keychain');
+  async promotePending(id: string) {
+    const next = await this.loadPending(id);
+    if (!next) {
+      // Promoted already by another process: the current entry holds this very key.
+      const current = await this.load();
+      if (current && masterKeyId(current) === id) return;
+      throw new KeySourceError('no pending key with the committed key id in the keychain');
+    }
     await this.save(next);
-    await this.keytar.deletePassword(KEYCHAIN_SERVICE, `${this.account}:next`);
+    await this.keytar.deletePassword(KEYCHAIN_SERVICE, this.pendingAccount(id));
+  }
+  async discardPending(id: string) {
+    await this.keytar.deletePassword(KEYCHAIN_SERVICE, this.pendingAccount(id));
   }
 }
 

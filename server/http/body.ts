@@ -34,21 +34,35 @@ const parseJson = express.json({
   },
 });
 
-/** Checks keys and depth without recursion, so a deeply nested body cannot exhaust the stack. */
+/** A lone UTF-16 surrogate: JSON's \\ud800 escapes can carry one; UTF-8 (SQLite) cannot store it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const notUnicode = () =>
+  badRequest('the body holds text that is not well-formed Unicode (a lone surrogate escape such as \\ud800); send text as valid UTF-8 or escape whole surrogate pairs');
+
+/**
+ * Checks keys and depth without recursion, so a deeply nested body cannot exhaust the stack,
+ * and that every string is well-formed Unicode: stored data must never differ from what was
+ * accepted, and a lone surrogate would be stored as U+FFFD.
+ */
 export function checkJsonTree(value: unknown): void {
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) throw notUnicode();
+      continue;
+    }
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_DEPTH) throw badRequest(`the body is nested more than ${MAX_DEPTH} levels deep`);
-    // Only objects and arrays go on the stack: a primitive has no keys and no depth of its own.
+    // Only objects, arrays and strings go on the stack: other primitives need no check.
     if (Array.isArray(v)) {
-      for (const item of v) if (item !== null && typeof item === 'object') stack.push({ v: item, depth: depth + 1 });
+      for (const item of v) if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ v: item, depth: depth + 1 });
     } else {
       for (const key of Object.keys(v)) {
         if (FORBIDDEN_KEYS.has(key)) throw badRequest(`the key "${key}" is not allowed in a request body`);
+        if (LONE_SURROGATE.test(key)) throw notUnicode();
         const child = (v as Record<string, unknown>)[key];
-        if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
+        if (typeof child === 'string' || (child !== null && typeof child === 'object')) stack.push({ v: child, depth: depth + 1 });
       }
     }
   }

@@ -1,7 +1,7 @@
 // Tokens (SPEC §6) and the audit log (SPEC §7).
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { createTokenRequestSchema, type CreateTokenRequest, type CreateTokenResponse } from '../../common/api';
+import { ADMIN_SCOPE_REFUSAL, createTokenRequestSchema, type CreateTokenRequest, type CreateTokenResponse } from '../../common/api';
 import { actorOf, allowRoles, requireScope } from '../auth';
 import { badRequest, unprocessable } from '../errors';
 import { validateBody } from '../http/body';
@@ -25,6 +25,9 @@ export function adminRouter(portal: Portal): Router {
     const body = req.body as CreateTokenRequest;
     const apps = body.apps ?? '*';
     const stages = body.stages ?? '*';
+    // SPEC §6: an admin may do everything, so a scoped admin token would be a false promise
+    // (and could mint itself an unscoped one).
+    if (body.role === 'admin' && (apps !== '*' || stages !== '*')) throw unprocessable(ADMIN_SCOPE_REFUSAL);
     if (body.role === 'runtime' && (!Array.isArray(apps) || apps.length !== 1 || !Array.isArray(stages) || stages.length !== 1)) {
       throw unprocessable('a runtime token reads exactly one app in exactly one stage: give apps: ["<app>"] and stages: ["<stage>"]');
     }

@@ -2,7 +2,14 @@
 import { Router, type Request } from 'express';
 import {
   patchValuesRequestSchema,
+  promoteRequestSchema,
   publishRequestSchema,
+  restoreRequestSchema,
+  type CompareResponse,
+  type HistoryResponse,
+  type PromoteRequest,
+  type PromoteResponse,
+  type RestoreRequest,
   type PatchValuesRequest,
   type PublishResponse,
   type StageSettingsResponse,
@@ -11,7 +18,7 @@ import {
 } from '../../common/api';
 import { appDefinitionsSchema, normalizeDefinitions, ruleProblems, type DefinitionProblem } from '../../common/definitions';
 import { actorOf, allowRoles, inScope, requireScope } from '../auth';
-import { badRequest, unprocessable } from '../errors';
+import { badRequest, forbidden, unprocessable } from '../errors';
 import { describeShapeIssue, validateBody } from '../http/body';
 import type { Portal } from '../services/portal';
 
@@ -72,7 +79,35 @@ export function appsRouter(portal: Portal): Router {
     const body: StageSettingsResponse = await portal.values.patchStage(req.params.app, req.params.stage, changes, actorOf(req));
     res.json(body);
   });
+  values.get('/:name/history', async (req: Request<{ app: string; stage: string; name: string }>, res) => {
+    const body: HistoryResponse = await portal.values.history(req.params.app, req.params.stage, req.params.name);
+    res.json(body);
+  });
+  values.post('/:name/restore', validateBody(restoreRequestSchema), async (req: Request<{ app: string; stage: string; name: string }>, res) => {
+    const body: StageSettingsResponse = await portal.values.restore(req.params.app, req.params.stage, req.params.name, req.body as RestoreRequest, actorOf(req));
+    res.json(body);
+  });
   r.use('/apps/:app/stages/:stage/settings', values);
+
+  // Across stages (SPEC §13): read scope on every stage named; promote also writes `to`.
+  const stageScope = (req: Request, stages: string[]) => {
+    const outside = stages.filter((s) => !inScope(req.token!.stages, s));
+    if (outside.length > 0) throw forbidden(`this token's scope does not include stage ${outside.map((s) => `"${s}"`).join(', ')}`);
+  };
+  r.get('/apps/:app/compare', allowRoles(...PEOPLE), requireScope, async (req: Request<{ app: string }>, res) => {
+    const raw = req.query.stages;
+    if (raw !== undefined && typeof raw !== 'string') throw badRequest('stages is one comma-separated list, e.g. ?stages=qa,production');
+    const stages = raw === undefined || raw === '' ? portal.stageKeys() : raw.split(',').map((s) => s.trim());
+    stageScope(req, stages);
+    const body: CompareResponse = await portal.across.compare(req.params.app, stages);
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+  r.post('/apps/:app/promote', allowRoles(...PEOPLE), requireScope, validateBody(promoteRequestSchema), async (req: Request<{ app: string }>, res) => {
+    const body = req.body as PromoteRequest;
+    stageScope(req, [body.from, body.to]);
+    const answer: PromoteResponse = await portal.across.promote(req.params.app, body, actorOf(req));
+    res.set('Cache-Control', 'no-store').json(answer);
+  });
 
   return r;
 }

@@ -2,6 +2,7 @@
 // for a runtime token, for exactly its one app and stage. The route below is the reference;
 // app.ts also answers the plain GET of the hot path from the same reader before Express.
 import { Router } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Role, RuntimeSettingsResponse } from '../../common/api';
 import { allowRoles } from '../auth';
 import type { TokenRecord } from '../services/tokens';
@@ -45,17 +46,28 @@ export function runtimeReader(values: ValuesService): (token: TokenRecord, ifNon
   };
 }
 
+/**
+ * Writes the run-time answer: the one definition of its status, headers and body, used by the
+ * route and by the fast path alike (so the two cannot drift). The prelude set the security
+ * headers already. 304 when If-None-Match names the current ETag; Express's own freshness
+ * rules are not involved (there is no Last-Modified to compare).
+ */
+export function sendRuntimeAnswer(res: ServerResponse, answer: RuntimeAnswer): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('ETag', answer.etag);
+  if (answer.notModified) {
+    res.writeHead(304).end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(answer.bytes.length));
+  res.writeHead(200).end(answer.bytes);
+}
+
 export function runtimeRouter(read: ReturnType<typeof runtimeReader>): Router {
   const r = Router();
   r.get(RUNTIME_PATH, allowRoles(...RUNTIME_ROLES), async (req, res) => {
-    const { etag, notModified, bytes } = await read(req.token!, req.headers['if-none-match']);
-    res.set('Cache-Control', 'no-store');
-    res.set('ETag', etag);
-    if (notModified) {
-      res.status(304).end();
-      return;
-    }
-    res.type('json').send(bytes);
+    sendRuntimeAnswer(res, await read(req.token!, req.headers['if-none-match']));
   });
   return r;
 }

@@ -82,9 +82,10 @@ export class AuditService {
       prev = row.mac;
       expectedId++;
     }
+    // A store always holds at least the record of its first admin token (SPEC §7): an empty
+    // audit, or records without their signed head, means records were cut off or emptied.
     const head = await this.storage.meta('audit_head');
-    const expectedHead = events === 0 ? null : `${events}:${headMac(key, events, prev)}`;
-    if (head !== expectedHead) return { ok: false, events, firstBadEvent: events + 1 };
+    if (events === 0 || head !== `${events}:${headMac(key, events, prev)}`) return { ok: false, events, firstBadEvent: events + 1 };
     return { ok: true, events };
   }
 }

@@ -27,10 +27,25 @@ export class Documents {
   }
 
   /** How a value is stored: sealed when secret (or when the store seals everything), else in clear. */
-  storeValue(app: string, stage: string, name: string, version: number, value: string | null, isSecret: boolean): { plain: string | null; sealed: Buffer | null } {
-    if (value === null) return { plain: null, sealed: null };
-    if (isSecret || this.storage.sealsEverything) return { plain: null, sealed: this.keys.sealValue(app, stage, name, version, value) };
-    return { plain: value, sealed: null };
+  storeValue(
+    app: string,
+    stage: string,
+    name: string,
+    version: number,
+    value: string | null,
+    isSecret: boolean,
+  ): { plain: string | null; sealed: Buffer | null; fingerprint: Buffer | null } {
+    if (value === null) return { plain: null, sealed: null, fingerprint: null };
+    // A secret's fingerprint is computed now, at write time, so comparing decrypts nothing (SPEC §13).
+    const fingerprint = isSecret ? this.keys.fingerprint(app, name, value) : null;
+    if (isSecret || this.storage.sealsEverything) return { plain: null, sealed: this.keys.sealValue(app, stage, name, version, value), fingerprint };
+    return { plain: value, sealed: null, fingerprint };
+  }
+
+  /** A secret's fingerprint from its stored row (back-fill of values written before fingerprints). */
+  fingerprintOf(app: string, row: ValueRow): Buffer | null {
+    const value = this.value(app, row);
+    return value === null ? null : this.keys.fingerprint(app, row.name, value);
   }
 
   hasValue(row: ValueRow | undefined): boolean {

@@ -4,6 +4,7 @@ import type { Stage } from '../../common/api';
 import type { AuditActor } from '../audit/chain';
 import { masterKeyId } from '../crypto/envelope';
 import type { Storage } from '../store/storage';
+import { AcrossStagesService } from './acrossStages';
 import { AuditService } from './audit';
 import { Documents } from './documents';
 import { KeyRing, KeyService } from './keys';
@@ -23,6 +24,8 @@ export interface PortalOptions {
    * instances started together, exactly one creates it); given the token, once.
    */
   firstAdmin?: { actor: AuditActor; onCreated: (token: string) => Promise<void> | void };
+  /** How many writes each (setting, stage) keeps (PORTAL_HISTORY_VERSIONS, SPEC §12; default 20). */
+  historyVersions?: number;
 }
 
 export class Portal {
@@ -37,6 +40,7 @@ export class Portal {
     readonly apps: PublishService,
     readonly values: ValuesService,
     readonly tokens: TokenService,
+    readonly across: AcrossStagesService,
   ) {}
 
   static async open(opts: PortalOptions): Promise<Portal> {
@@ -53,15 +57,18 @@ export class Portal {
       const audit = new AuditService(storage, ring, now);
       const documents = new Documents(storage, ring);
       const tokens = new TokenService(storage, audit, now);
+      const values = new ValuesService(storage, documents, audit, stages, now, opts.historyVersions);
       const portal = new Portal(
         storage,
         stages,
         new KeyService(storage, audit),
         audit,
         new PublishService(storage, documents, audit, stages, now),
-        new ValuesService(storage, documents, audit, stages, now),
+        values,
         tokens,
+        new AcrossStagesService(storage, documents, values, stages, now),
       );
+      await values.backfillFingerprints();
       portal.usedAlternateKey = usedAlternateKey;
       if (opts.firstAdmin && (await tokens.count()) === 0) {
         const { token } = await tokens.create({ name: 'initial admin', role: 'admin', apps: '*', stages: '*' }, opts.firstAdmin.actor);

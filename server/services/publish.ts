@@ -1,9 +1,9 @@
 // Apps and publish (SPEC §3): the plan against the published revision, applied atomically as a
 // new revision under the app's lock, so a publish planned against an older revision is refused.
 import type { AppResponse, AppSummary, PublishResponse, Stage } from '../../common/api';
-import type { NormalizedDefinitions } from '../../common/definitions';
+import type { NormalizedDefinitions, NormalizedSetting } from '../../common/definitions';
 import type { AuditActor } from '../audit/chain';
-import type { Storage } from '../store/storage';
+import type { Storage, StorageTx } from '../store/storage';
 import type { AuditService } from './audit';
 import type { Documents } from './documents';
 import { ConflictError, NotFoundError } from './errors';
@@ -63,7 +63,8 @@ export class PublishService {
           const n = nextByName.get(s.name);
           if (!n || n.isSecret !== s.isSecret || n.type !== s.type) affected.push(s.name);
         }
-        const held = await tx.heldValues(app, affected, this.stages.map((s) => s.key));
+        // Every stage that holds values, also one no longer configured (SPEC §3).
+        const held = await tx.heldValues(app, affected, null);
         const refs: StoredValueRef[] = held.map((row) => ({
           stage: row.stage,
           name: row.name,
@@ -81,12 +82,18 @@ export class PublishService {
         const by = actor.tokenName;
         await tx.upsertApp({ key: app, name: next.app.name, revision: newRevision, publishedAt: at, publishedBy: by });
         await tx.insertRevision({ app, revision: newRevision, definitions: this.documents.store(app, newRevision, nextJson), publishedAt: at, publishedBy: by });
+        if (await this.dropSecretDefaultsFromHistory(tx, app, newRevision, current?.settings ?? [], next.settings)) scrub = true;
         // A deletion is a write: the pair's version moves on and its value is gone.
         if (plan.deletions.length > 0) {
           const deleted = await tx.deleteValues(app, plan.deletions.map((d) => ({ stage: d.stage, name: d.setting })), at, by);
           if (deleted !== plan.deletions.length) throw new Error(`publish: ${deleted} values deleted, the plan has ${plan.deletions.length}`);
           scrub = true;
         }
+        // The seed's deletions win over history (SPEC §12): a removed setting or an isSecret flip
+        // takes every kept write of the setting with it, in every stage (also of pairs that hold
+        // no value now); the deleted pairs' history went with their values above.
+        const forgotten = (current?.settings ?? []).filter((s) => !nextByName.has(s.name) || nextByName.get(s.name)!.isSecret !== s.isSecret).map((s) => s.name);
+        if ((await tx.deleteSettingHistory(app, forgotten)) > 0) scrub = true;
         await this.audit.append(tx, actor, {
           action: 'app.publish',
           outcome: 'ok',
@@ -105,5 +112,36 @@ export class PublishService {
     );
     if (scrub) this.storage.scrubDeleted();
     return result;
+  }
+
+  /**
+   * SPEC §5: when a setting is secret now, no earlier revision keeps its default in clear. For
+   * the settings that are secret now and were not secret (or not there) in the published
+   * revision; those secret already were dealt with when they became secret. A store that seals
+   * every document (PostgreSQL) keeps no default in clear: nothing to do there. Returns whether
+   * a revision changed (then the old copies must be scrubbed like deleted values).
+   */
+  private async dropSecretDefaultsFromHistory(tx: StorageTx, app: string, newRevision: number, before: NormalizedSetting[], after: NormalizedSetting[]): Promise<boolean> {
+    if (this.storage.sealsEverything) return false;
+    const wasSecret = new Set(before.filter((s) => s.isSecret).map((s) => s.name));
+    const becameSecret = new Set(after.filter((s) => s.isSecret && !wasSecret.has(s.name)).map((s) => s.name));
+    if (becameSecret.size === 0) return false;
+    let changed = false;
+    for (const row of await tx.revisionsBefore(app, newRevision)) {
+      if (typeof row.definitions !== 'string') continue; // sealed: no default in clear
+      const defs = JSON.parse(row.definitions) as NormalizedDefinitions;
+      let edited = false;
+      for (const s of defs.settings) {
+        if (becameSecret.has(s.name) && s.defaultValue !== null) {
+          s.defaultValue = null;
+          edited = true;
+        }
+      }
+      if (edited) {
+        await tx.updateRevision(app, row.revision, JSON.stringify(defs));
+        changed = true;
+      }
+    }
+    return changed;
   }
 }

@@ -45,7 +45,9 @@ export function computePlan(
   }
   const stageRank = new Map(stageOrder.map((s, i) => [s, i]));
   const deletionsFor = (name: string, reason: (v: StoredValueRef) => DeletionReason | null) => {
-    const list = [...(valuesBySetting.get(name) ?? [])].sort((a, b) => (stageRank.get(a.stage) ?? 0) - (stageRank.get(b.stage) ?? 0));
+    // Stages no longer configured (they can still hold values) come after the configured ones.
+    const rank = (stage: string) => stageRank.get(stage) ?? stageOrder.length;
+    const list = [...(valuesBySetting.get(name) ?? [])].sort((a, b) => rank(a.stage) - rank(b.stage) || a.stage.localeCompare(b.stage));
     for (const v of list) {
       const r = reason(v);
       if (r) plan.deletions.push({ setting: name, stage: v.stage, reason: r });

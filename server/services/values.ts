@@ -1,11 +1,11 @@
 // Per-stage values (SPEC §4): the stage view, batches of version-checked writes (all or
 // nothing), and the run-time read of decrypted effective settings.
 import { createHash } from 'node:crypto';
-import type { Stage, StageSetting, StageSettingsResponse, ValueChange } from '../../common/api';
-import type { NormalizedSetting } from '../../common/definitions';
+import type { HistoryAction, HistoryResponse, Stage, StageSetting, StageSettingsResponse, ValueChange } from '../../common/api';
+import { isDueForRotation, type NormalizedSetting } from '../../common/definitions';
 import { checkValue, SECRET_MASK } from '../../common/values';
 import type { AuditActor } from '../audit/chain';
-import type { AppHeadRow, Storage, ValueRow } from '../store/storage';
+import type { AppHeadRow, Storage, StorageTx, ValueRow } from '../store/storage';
 import type { AuditService } from './audit';
 import { Memo } from './cache';
 import type { Documents } from './documents';
@@ -18,6 +18,22 @@ export interface RuntimeSettings {
   etag: string;
 }
 
+/** One version-checked write of one pair, with its history entry (see ValuesService.write). */
+export interface PairWrite {
+  app: string;
+  stage: string;
+  def: NormalizedSetting;
+  /** The pair's row as read under the transaction's locks. */
+  before: ValueRow | undefined;
+  baseVersion: number;
+  value: string | null;
+  history: HistoryAction;
+  /** The audit record's action and extra detail (never a value). */
+  audit: { action: string; detail?: Record<string, unknown> };
+  revision: number;
+  at: string;
+}
+
 export class ValuesService {
   /** Decrypted run-time answers, frozen, kept while the cache epoch stays (see cache.ts). */
   private readonly runtimeMemo: Memo<RuntimeSettings>;
@@ -28,23 +44,26 @@ export class ValuesService {
     private readonly audit: AuditService,
     private readonly stages: Stage[],
     private readonly now: () => string,
+    /** How many writes each pair keeps (PORTAL_HISTORY_VERSIONS, SPEC §12). */
+    private readonly historyVersions = 20,
   ) {
     this.runtimeMemo = new Memo(() => storage.cacheEpoch());
   }
 
-  private requireStage(stage: string) {
+  requireStage(stage: string) {
     if (!this.stages.some((s) => s.key === stage)) {
       throw new NotFoundError(`stage "${stage}" does not exist; the stages are ${this.stages.map((s) => s.key).join(', ')}`);
     }
   }
 
-  private settingsOf(app: string, head: AppHeadRow | null): NormalizedSetting[] {
+  settingsOf(app: string, head: AppHeadRow | null): NormalizedSetting[] {
     if (!head) throw new NotFoundError(`app "${app}" has not been published; publish it from VS Code first`);
     return this.documents.parse(head).settings;
   }
 
   private view(app: string, stage: string, head: AppHeadRow, settings: NormalizedSetting[], rows: ValueRow[]): StageSettingsResponse {
     const values = new Map(rows.map((r) => [r.name, r]));
+    const now = Date.parse(this.now());
     const out: StageSetting[] = settings.map((s) => {
       const row = values.get(s.name);
       const hasValue = this.documents.hasValue(row);
@@ -61,6 +80,7 @@ export class ValuesService {
         version: row?.version ?? 0,
         updatedAt: row?.updatedAt ?? null,
         updatedBy: row?.updatedBy ?? null,
+        ...(s.isSecret && s.rotationDays !== undefined ? { dueForRotation: hasValue && isDueForRotation(s, row!.updatedAt, now) } : {}),
       };
     });
     return { app, stage, revision: head.revision, settings: out };
@@ -97,25 +117,161 @@ export class ValuesService {
         if (errors.length > 0) throw new InvalidError(`${errors.length} value(s) are not valid for their type; nothing was saved`, { errors });
 
         const at = this.now();
-        const by = actor.tokenName;
         for (const c of changes) {
           const def = defs.get(c.name)!;
           const before = values.get(c.name);
-          const hadValue = this.documents.hasValue(before);
-          const version = c.baseVersion + 1;
-          const stored = this.documents.storeValue(app, stage, c.name, version, c.value, def.isSecret);
-          // Checked again by the write itself: another instance may have written since the read.
-          if (!(await tx.writeValue({ app, stage, name: c.name, baseVersion: c.baseVersion, version, ...stored, at, by }))) throw stale([c.name]);
-          // Only a clear-text value needs scrubbing; an old ciphertext is no readable copy.
-          if (hadValue && before!.plain !== null) scrub = true;
-          const action = c.value === null ? 'value.clear' : hadValue ? 'value.replace' : 'value.set';
-          await this.audit.append(tx, actor, { action, outcome: 'ok', app, stage, setting: c.name, revision: head!.revision, version, detail: { isSecret: def.isSecret } });
+          const action = c.value === null ? 'value.clear' : this.documents.hasValue(before) ? 'value.replace' : 'value.set';
+          const written = await this.write(tx, actor, {
+            app,
+            stage,
+            def,
+            before,
+            baseVersion: c.baseVersion,
+            value: c.value,
+            history: c.value === null ? 'clear' : 'set',
+            audit: { action },
+            revision: head!.revision,
+            at,
+          });
+          if (written.scrub) scrub = true;
         }
       },
       { changes: true },
     );
     if (scrub) this.storage.scrubDeleted();
     return this.readStage(app, stage);
+  }
+
+  /**
+   * Writes one pair if it is still at `baseVersion` (409 otherwise), keeps the write in the pair's
+   * history and drops what falls out of the last `historyVersions`, and audits it. Returns the
+   * new version and whether a clear-text value was deleted (the caller scrubs after commit).
+   */
+  async write(tx: StorageTx, actor: AuditActor, w: PairWrite): Promise<{ version: number; scrub: boolean }> {
+    const { app, stage, def } = w;
+    const version = w.baseVersion + 1;
+    const stored = this.documents.storeValue(app, stage, def.name, version, w.value, def.isSecret);
+    const by = actor.tokenName;
+    // Checked again by the write itself: another instance may have written since the read.
+    if (!(await tx.writeValue({ app, stage, name: def.name, baseVersion: w.baseVersion, version, ...stored, at: w.at, by }))) {
+      throw new ConflictError(`someone else changed ${def.name} in ${stage} since you loaded it; reload and apply your edit again`, { conflicts: [def.name] });
+    }
+    await tx.insertHistory(app, { stage, name: def.name, version, action: w.history, isSecret: def.isSecret, ...stored, at: w.at, by });
+    const pruned = await tx.pruneHistory(app, stage, def.name, version - this.historyVersions);
+    // Only clear text needs scrubbing (an old ciphertext is no readable copy): a pruned entry, or
+    // a replaced value (one written before history existed has no entry that keeps it).
+    const scrub = pruned > 0 || (this.documents.hasValue(w.before) && w.before!.plain !== null);
+    await this.audit.append(tx, actor, {
+      action: w.audit.action,
+      outcome: 'ok',
+      app,
+      stage,
+      setting: def.name,
+      revision: w.revision,
+      version,
+      detail: { isSecret: def.isSecret, ...w.audit.detail },
+    });
+    return { version, scrub };
+  }
+
+  /** A pair's kept writes, newest first: non-secret values shown, a secret's only as the mask (SPEC §12). */
+  async history(app: string, stage: string, name: string): Promise<HistoryResponse> {
+    this.requireStage(stage);
+    const head = await this.storage.appHead(app);
+    const def = this.settingsOf(app, head).find((s) => s.name === name);
+    if (!def) throw new NotFoundError(`no setting named "${name}" in app "${app}" (names match exactly, case included)`);
+    const [rows, current] = await Promise.all([this.storage.history(app, stage, name), this.storage.stageSnapshot(app, stage)]);
+    const version = current.values.find((v) => v.name === name)?.version ?? 0;
+    return {
+      app,
+      stage,
+      name,
+      isSecret: def.isSecret,
+      version,
+      entries: rows.map((h) => {
+        const hasValue = h.plain !== null || h.sealed !== null;
+        // A secret's old value is never opened here, whoever asks (admins included).
+        const secret = h.isSecret || def.isSecret;
+        return {
+          version: h.version,
+          action: h.action,
+          at: h.at,
+          by: h.by,
+          hasValue,
+          value: !hasValue ? null : secret ? SECRET_MASK : this.documents.value(app, { ...h, updatedAt: h.at, updatedBy: h.by }),
+          current: h.version === version,
+        };
+      }),
+    };
+  }
+
+  /**
+   * Writes a kept version's content back as a new write (SPEC §12): version-checked, audited as
+   * a restore; a secret is opened and sealed again inside the server, never sent anywhere.
+   */
+  async restore(app: string, stage: string, name: string, req: { version: number; baseVersion: number }, actor: AuditActor): Promise<StageSettingsResponse> {
+    this.requireStage(stage);
+    let scrub = false;
+    await this.storage.transaction(
+      async (tx) => {
+        const head = await tx.lockApp(app, 'shared');
+        const def = this.settingsOf(app, head).find((s) => s.name === name);
+        if (!def) throw new NotFoundError(`no setting named "${name}" in app "${app}" (names match exactly, case included)`);
+        const before = (await tx.stageValues(app, stage)).find((v) => v.name === name);
+        if ((before?.version ?? 0) !== req.baseVersion) {
+          throw new ConflictError(`someone else changed ${name} in ${stage} since you loaded it; reload the history and restore again`, { conflicts: [name] });
+        }
+        const entry = (await tx.history(app, stage, name)).find((h) => h.version === req.version);
+        if (!entry) throw new NotFoundError(`${name} in ${stage} has no kept version ${req.version}; only the last ${this.historyVersions} writes are kept`);
+        if (entry.isSecret !== def.isSecret) throw new InvalidError(`version ${req.version} of ${name} was written when the setting was ${entry.isSecret ? '' : 'not '}secret; it cannot be restored`);
+        const value = entry.plain !== null || entry.sealed !== null ? this.documents.value(app, { ...entry, updatedAt: entry.at, updatedBy: entry.by }) : null;
+        const problem = value === null ? undefined : checkValue(def.type, value, def.isSecret);
+        if (problem) throw new InvalidError(`version ${req.version} of ${name} is not valid for its type now (${def.type}); nothing was restored`, { errors: [{ name, detail: `${name} ${problem}` }] });
+        const written = await this.write(
+          tx,
+          actor,
+          {
+            app,
+            stage,
+            def,
+            before,
+            baseVersion: req.baseVersion,
+            value,
+            history: 'restore',
+            audit: { action: 'value.restore', detail: { restoredVersion: req.version } },
+            revision: head!.revision,
+            at: this.now(),
+          },
+        );
+        scrub = written.scrub;
+      },
+      { changes: true },
+    );
+    if (scrub) this.storage.scrubDeleted();
+    return this.readStage(app, stage);
+  }
+
+  /**
+   * Gives every held secret written before fingerprints existed its fingerprint, once (a store
+   * upgraded from before SPEC §13); values written since carry one from their write.
+   */
+  async backfillFingerprints(): Promise<number> {
+    if ((await this.storage.meta('fingerprints')) === 'v1') return 0;
+    return this.storage.transaction(async (tx) => {
+      if ((await tx.meta('fingerprints')) === 'v1') return 0;
+      let n = 0;
+      for (const app of await tx.listApps()) {
+        const head = await tx.lockApp(app.key, 'exclusive');
+        const secrets = this.settingsOf(app.key, head).filter((s) => s.isSecret).map((s) => s.name);
+        for (const row of await tx.heldValues(app.key, secrets, null)) {
+          if (row.fingerprint !== null) continue;
+          await tx.setFingerprint(app.key, row.stage, row.name, row.version, this.documents.fingerprintOf(app.key, row)!);
+          n++;
+        }
+      }
+      await tx.setMeta('fingerprints', 'v1');
+      return n;
+    });
   }
 
   /** The decrypted effective settings, for the runtime identity only; frozen. */

@@ -7,7 +7,7 @@
 // instances: every change runs in `transaction`, takes the app lock (lockApp) before it reads
 // what it checks, writes versions conditionally (writeValue), and appends its audit record
 // last (lockAuditHead serialises appends: one chain).
-import type { Role } from '../../common/api';
+import type { HistoryAction, Role } from '../../common/api';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -42,8 +42,28 @@ export interface ValueRow {
   plain: string | null;
   /** A sealed value (always a secret's; every value's in a store that encrypts everything). */
   sealed: Buffer | null;
+  /** A secret's keyed fingerprint (SPEC §13), computed when it was written; null otherwise. */
+  fingerprint: Buffer | null;
   updatedAt: string;
   updatedBy: string | null;
+}
+
+/**
+ * One write of a (setting, stage) pair kept for history and restore (SPEC §12): stored exactly
+ * like the value it wrote (`sealed` bound to its version), with no value for a clear.
+ */
+export interface HistoryRow {
+  stage: string;
+  name: string;
+  version: number;
+  action: HistoryAction;
+  /** Whether the setting was a secret when written (a restore across a flip is refused). */
+  isSecret: boolean;
+  plain: string | null;
+  sealed: Buffer | null;
+  fingerprint: Buffer | null;
+  at: string;
+  by: string | null;
 }
 
 export interface ValueWrite {
@@ -55,6 +75,7 @@ export interface ValueWrite {
   version: number;
   plain: string | null;
   sealed: Buffer | null;
+  fingerprint: Buffer | null;
   at: string;
   by: string | null;
 }
@@ -96,9 +117,12 @@ export interface AuditFilter {
   limit: number;
 }
 
+/** `compare`: the key of secrets' fingerprints (SPEC §13), rotated with the others. */
+export type KeyPurpose = 'data' | 'audit' | 'compare';
+
 export interface WrappedKeyRow {
   id: number;
-  purpose: 'data' | 'audit';
+  purpose: KeyPurpose;
   wrapped: Buffer;
 }
 
@@ -110,12 +134,18 @@ export interface StorageReads {
   appHead(app: string): Promise<AppHeadRow | null>;
   /** The app's head and its values in one stage, from one consistent snapshot. */
   stageSnapshot(app: string, stage: string): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
+  /** The app's head and its values in these stages, from one consistent snapshot (compare). */
+  stagesSnapshot(app: string, stages: string[]): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
+  /** A pair's kept writes, newest first. */
+  history(app: string, stage: string, name: string): Promise<HistoryRow[]>;
   tokenByHash(hash: string): Promise<TokenRow | null>;
   listTokens(): Promise<TokenRow[]>;
   countTokens(): Promise<number>;
   listAudit(filter: AuditFilter): Promise<AuditRow[]>;
   /** Every audit record in id order, in pages. */
   auditRows(): AsyncIterable<AuditRow>;
+  /** The (app, stage) pairs that hold at least one value, configured stages or not (the warning at start, SPEC §3). */
+  storedStages(): Promise<Array<{ app: string; stage: string }>>;
 }
 
 export interface StorageTx extends StorageReads {
@@ -123,7 +153,7 @@ export interface StorageTx extends StorageReads {
   /** Serialises key rotations (one at a time, across instances). */
   lockKeys(): Promise<void>;
   /** A new wrapped-key row; its id is assigned here and bound into the wrapping by `wrap`. */
-  insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer): Promise<number>;
+  insertWrappedKey(purpose: KeyPurpose, at: string, wrap: (id: number) => Buffer): Promise<number>;
   updateWrappedKey(id: number, wrapped: Buffer): Promise<void>;
 
   /**
@@ -134,14 +164,32 @@ export interface StorageTx extends StorageReads {
   lockApp(app: string, mode: 'exclusive' | 'shared'): Promise<AppHeadRow | null>;
   upsertApp(row: { key: string; name: string; revision: number; publishedAt: string; publishedBy: string | null }): Promise<void>;
   insertRevision(row: { app: string; revision: number; definitions: StoredDocument; publishedAt: string; publishedBy: string | null }): Promise<void>;
-  /** The rows of these settings that hold a value, in these stages (all stages when null). */
+  /** The app's revisions before `revision`, with their documents (to drop a default that became secret, SPEC §5). */
+  revisionsBefore(app: string, revision: number): Promise<Array<{ revision: number; definitions: StoredDocument }>>;
+  updateRevision(app: string, revision: number, definitions: StoredDocument): Promise<void>;
+  /**
+   * The rows of these settings that hold a value, in these stages (all stages when null: a
+   * publish passes null, since a stage dropped from the configuration keeps its values, SPEC §3).
+   */
   heldValues(app: string, names: string[], stages: string[] | null): Promise<ValueRow[]>;
   /** The app's rows in one stage, locked against other writers until the transaction ends. */
   stageValues(app: string, stage: string): Promise<ValueRow[]>;
   /** Writes one value if its version is still `baseVersion`; false when another write won. */
   writeValue(write: ValueWrite): Promise<boolean>;
-  /** Deletes these pairs' values (each pair's version moves on); returns how many were deleted. */
+  /**
+   * Deletes these pairs' values and their whole history (each pair's version moves on);
+   * returns how many values were deleted.
+   */
   deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null): Promise<number>;
+
+  /** Sets a held secret's fingerprint if the pair is still at `version` (back-fill of older stores). */
+  setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer): Promise<void>;
+  /** Keeps one write in the pair's history. */
+  insertHistory(app: string, row: HistoryRow): Promise<void>;
+  /** Drops the pair's history entries with a version up to `upTo`; returns how many held a value that must be scrubbed (0 in a store that never holds clear text). */
+  pruneHistory(app: string, stage: string, name: string, upTo: number): Promise<number>;
+  /** Deletes the whole history of these settings in every stage; returns how many entries were deleted. */
+  deleteSettingHistory(app: string, names: string[]): Promise<number>;
 
   insertToken(row: TokenRow & { hash: string }): Promise<void>;
   /** The token, locked until the transaction ends. */
@@ -175,7 +223,10 @@ export interface Storage extends StorageReads {
    * caching now (the change feed is down). Cheap and synchronous.
    */
   cacheEpoch(): string | null;
-  /** After a change that deleted or replaced a clear-text value: leave no readable copy (SQLite's WAL). */
+  /**
+   * After a change that deleted or replaced a clear-text value: leave no readable copy (SQLite's
+   * WAL). Never blocks: if it cannot finish now, it says so in the log and finishes later.
+   */
   scrubDeleted(): void;
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

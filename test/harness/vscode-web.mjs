@@ -226,10 +226,13 @@ export async function launchBrowser({ viewport = { width: 1400, height: 900 }, p
   let closed = false;
   return {
     browser: context.browser() || context, context, page,
-    close: async () => {
+    /** The browser's profile dir (tests search it for secrets); close({ keepProfile: true }) leaves it for them to read and delete. */
+    profileDir: userDataDir,
+    close: async ({ keepProfile = false } = {}) => {
       if (closed) return;
       closed = true;
       await context.close().catch(() => {});
+      if (keepProfile) return;
       rmProfile();
       exitCleanups.delete(rmProfile);
     },

@@ -505,10 +505,12 @@ export class CaseGenerator {
           'Bearer ',
           `Bearer ${token}x`,
           `Bearer ${token.slice(0, -1)}`,
-          `bearer ${token}`,
+          // (`bearer <token>` and `Bearer  <token>` are valid: the scheme is case-insensitive and
+          // 1*SP may follow it, RFC 9110 §11.4; these are not.)
+          `Bearer${token}`,
           `Basic ${Buffer.from(`admin:${token}`).toString('base64')}`,
           `Bearer ${token} extra`,
-          `Bearer  ${token}`,
+          `Bearer\t${token}`,
           `Bearer ${this.fx.tokens.revoked}`,
           `Bearer odcp_${'A'.repeat(43)}`,
           `Bearer ${'x'.repeat(201)}`,

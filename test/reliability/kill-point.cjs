@@ -9,9 +9,10 @@ const path = require('node:path');
 const at = process.env.RELIABILITY_KILL_AT;
 const rename = fs.renameSync;
 fs.renameSync = function renameSync(from, to) {
-  const promoting = String(from).endsWith('.next') && path.basename(String(to)) === 'master.key';
+  // Pending keys are named by key id: master.key.next-<id>.
+  const promoting = /\.next-[0-9a-f]+$/.test(String(from)) && path.basename(String(to)) === 'master.key';
   if (at === 'before-promote' && promoting) process.kill(process.pid, 'SIGKILL');
   const result = rename.apply(this, arguments);
-  if (at === 'after-stage' && String(to).endsWith('master.key.next')) process.kill(process.pid, 'SIGKILL');
+  if (at === 'after-stage' && /master\.key\.next-[0-9a-f]+$/.test(String(to))) process.kill(process.pid, 'SIGKILL');
   return result;
 };

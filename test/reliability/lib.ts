@@ -21,6 +21,9 @@ export const SIZES = {
   kills: envInt('RELIABILITY_KILLS', 10, 100),
   loadConnections: envInt('RELIABILITY_LOAD_CONNECTIONS', 64, 256),
   loadSeconds: envInt('RELIABILITY_LOAD_SECONDS', 8, 60),
+  rotationRounds: envInt('RELIABILITY_ROTATION_ROUNDS', 4, 20),
+  floodAddresses: envInt('RELIABILITY_FLOOD_ADDRESSES', 600, 11_000),
+  floodSeconds: envInt('RELIABILITY_FLOOD_SECONDS', 6, 30),
 };
 
 /** One base seed per run, printed so a failure reproduces: RELIABILITY_SEED=<n>. */

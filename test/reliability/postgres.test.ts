@@ -1,13 +1,13 @@
-// Parts 5-7, several instances on PostgreSQL (SPEC §11), on a private cluster:
-// 5. kill -9 of one of 3 instances every few seconds under 64 connections of mixed load (run-time
+// Parts 7-9, several instances on PostgreSQL (SPEC §11), on a private cluster:
+// 7. kill -9 of one of 3 instances every few seconds under 64 connections of mixed load (run-time
 //    reads, stage reads, version-checked writes spread over the live instances as a load balancer
 //    would): the surviving instances answer with no 5xx and no connection error (only requests
 //    in flight at the killed one fail), no acknowledged write is lost, the chain verifies;
-// 6. the database stopped hard (pg_ctl stop -m immediate) for 10 s under load: only 503s (with
+// 8. the database stopped hard (pg_ctl stop -m immediate) for 10 s under load: only 503s (with
 //    Retry-After) while it is down, no request hangs past 10 s, the instance recovers by itself
 //    and nothing acknowledged is lost;
-// 7. the canary hunt over the cluster's whole directory (heap, WAL, its log): no value written
-//    in parts 5-6, secret or not, in any form.
+// 9. the canary hunt over the cluster's whole directory (heap, WAL, its log): no value written
+//    in parts 7-8, secret or not, in any form.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,11 +27,11 @@ function envInt(name: string, reduced: number, full: number): number {
   return Number.isInteger(n) && n > 0 ? n : FULL ? full : reduced;
 }
 const SIZES = {
-  /** Seconds of load while instances are killed (part 5). */
+  /** Seconds of load while instances are killed (part 7). */
   killSeconds: envInt('RELIABILITY_PG_KILL_SECONDS', 10, 60),
   /** Seconds between two kills. */
   killEveryMs: envInt('RELIABILITY_PG_KILL_EVERY_MS', 3_000, 3_000),
-  /** Seconds the database stays stopped (part 6). */
+  /** Seconds the database stays stopped (part 8). */
   outageSeconds: envInt('RELIABILITY_PG_OUTAGE_SECONDS', 10, 10),
 };
 /** The spec's bound on one request during an outage (SPEC §11: no request hangs longer than 10 s), plus transport slack. */
@@ -255,7 +255,7 @@ async function chainVerifies(): Promise<string[]> {
   return problems;
 }
 
-test(`5. kill -9 of instances: one of 3 every ${SIZES.killEveryMs / 1000} s for ${SIZES.killSeconds} s under ${CONNECTIONS} connections (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
+test(`7. kill -9 of instances: one of 3 every ${SIZES.killEveryMs / 1000} s for ${SIZES.killSeconds} s under ${CONNECTIONS} connections (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
   const rng = new Rng(BASE_SEED).fork(5);
   const tally = newTally();
   const killed = new Set<string>();
@@ -284,7 +284,7 @@ test(`5. kill -9 of instances: one of 3 every ${SIZES.killEveryMs / 1000} s for 
   await load;
   const lost = await lostWrites();
   const chain = await chainVerifies();
-  reportFigures('5. kill -9 of instances (PostgreSQL)', {
+  reportFigures('7. kill -9 of instances (PostgreSQL)', {
     kills,
     requests: tally.requests,
     'status histogram': formatHistogram(histogram(tally.statuses)),
@@ -304,7 +304,7 @@ test(`5. kill -9 of instances: one of 3 every ${SIZES.killEveryMs / 1000} s for 
   assert.ok(tally.writesAcked > 0);
 });
 
-test(`6. database stopped (pg_ctl stop -m immediate) for ${SIZES.outageSeconds} s under ${CONNECTIONS} connections (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
+test(`8. database stopped (pg_ctl stop -m immediate) for ${SIZES.outageSeconds} s under ${CONNECTIONS} connections (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
   const rng = new Rng(BASE_SEED).fork(6);
   const tally = newTally();
   let down = false;
@@ -344,7 +344,7 @@ test(`6. database stopped (pg_ctl stop -m immediate) for ${SIZES.outageSeconds} 
   await load;
   const lost = await lostWrites();
   const chain = await chainVerifies();
-  reportFigures('6. database outage (PostgreSQL)', {
+  reportFigures('8. database outage (PostgreSQL)', {
     'outage s': ((upAt - downAt) / 1000).toFixed(1),
     requests: tally.requests,
     'status histogram': formatHistogram(histogram(tally.statuses)),
@@ -368,7 +368,7 @@ test(`6. database stopped (pg_ctl stop -m immediate) for ${SIZES.outageSeconds} 
   assert.deepEqual(chain, []);
 });
 
-test('7. canary hunt (PostgreSQL): no value, secret or not, in the cluster\'s heap, WAL or log, or in what the instances printed', async () => {
+test('9. canary hunt (PostgreSQL): no value, secret or not, in the cluster\'s heap, WAL or log, or in what the instances printed', async () => {
   assert.ok(cluster.dataDir, 'the hunt needs the private cluster (not ODC_TEST_POSTGRES_URL)');
   // Dirty pages to the heap files first, so the hunt sees what the shared buffers held.
   const client = new Client({ connectionString: dbUrl });
@@ -398,7 +398,7 @@ test('7. canary hunt (PostgreSQL): no value, secret or not, in the cluster\'s he
   const printed = [...outputs, ...instances.map((i) => i.portal.output())];
   for (const [i, out] of printed.entries()) if (containsCanary(out, CANARY)) hits.push(`instance output #${i}`);
   for (const dir of instances.map((i) => i.portal.dataDir)) for (const file of filesUnder(dir)) if (containsCanary(fs.readFileSync(file), CANARY)) hits.push(file);
-  reportFigures('7. canary hunt (PostgreSQL)', {
+  reportFigures('9. canary hunt (PostgreSQL)', {
     'files searched (heap, WAL, log, instance data dirs)': files.length,
     'MiB searched': (bytes / 2 ** 20).toFixed(1),
     'WAL segments': files.filter((f) => f.includes(`${path.sep}pg_wal${path.sep}`)).length,

@@ -73,9 +73,13 @@ interface RouteCase {
   ok: number;
   path(t: Target, ctx: { id?: string }): string;
   body?(t: Target): unknown;
+  /** Every stage the route needs in scope (default: the target's). */
+  stagesOf?(t: Target): string[];
   /** Work a cell needs first (e.g. a token to revoke). */
   prepare?(): Promise<{ id?: string }>;
 }
+
+const otherStage = (stage: string) => (stage === STAGE_IN ? STAGE_OUT : STAGE_IN);
 
 function buildRoutes(portal: () => Portal): RouteCase[] {
   return [
@@ -104,6 +108,44 @@ function buildRoutes(portal: () => Portal): RouteCase[] {
       path: (t) => `/apps/${t.app}/stages/${t.stage}/settings`,
       // An empty list writes nothing (SPEC §9) but goes through every check.
       body: () => ({ changes: [] }),
+    },
+    {
+      route: 'GET /apps/:app/stages/:stage/settings/:name/history',
+      method: 'GET',
+      uses: ['app', 'stage'],
+      who: PERSONS,
+      ok: 200,
+      path: (t) => `/apps/${t.app}/stages/${t.stage}/settings/PaymentApiKey/history`,
+    },
+    {
+      route: 'POST /apps/:app/stages/:stage/settings/:name/restore',
+      method: 'POST',
+      uses: ['app', 'stage'],
+      who: PERSONS,
+      ok: 404,
+      path: (t) => `/apps/${t.app}/stages/${t.stage}/settings/Endpoint/restore`,
+      // A version no pair has (Endpoint is never written; billing has none): every check but the
+      // last (404: nothing kept), so the matrix writes nothing.
+      body: () => ({ version: 999_999, baseVersion: 0 }),
+    },
+    {
+      route: 'GET /apps/:app/compare?stages=:stage',
+      method: 'GET',
+      uses: ['app', 'stage'],
+      who: PERSONS,
+      ok: 200,
+      path: (t) => `/apps/${t.app}/compare?stages=${t.stage}`,
+    },
+    {
+      // A dry run from the target's stage to the other one: read scope on from, write scope on to.
+      route: 'POST /apps/:app/promote {from: :stage, to: other}',
+      method: 'POST',
+      uses: ['app', 'stage'],
+      stagesOf: (t) => [t.stage, otherStage(t.stage)],
+      who: PERSONS,
+      ok: 200,
+      path: (t) => `/apps/${t.app}/promote`,
+      body: (t) => ({ from: t.stage, to: otherStage(t.stage), dryRun: true }),
     },
     { route: 'GET /apps/:app/audit', method: 'GET', uses: ['app'], who: ['admin', 'developer'], ok: 200, path: (t) => `/apps/${t.app}/audit` },
     { route: 'GET /audit', method: 'GET', uses: [], who: ['admin'], ok: 200, path: () => '/audit' },
@@ -143,7 +185,7 @@ function expectedStatus(route: RouteCase, role: Omit<RoleCase, 'token' | 'id'>, 
   if (route.who === 'anyone') return route.ok;
   if (!route.who.includes(role.role)) return 403;
   if (route.uses.includes('app') && !inScope(role.apps, t.app)) return 403;
-  if (route.uses.includes('stage') && !inScope(role.stages, t.stage)) return 403;
+  if (route.uses.includes('stage') && !(route.stagesOf?.(t) ?? [t.stage]).every((s) => inScope(role.stages, s))) return 403;
   return route.ok;
 }
 

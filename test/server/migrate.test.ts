@@ -65,6 +65,8 @@ describe('odc-portal migrate: the embedded store into PostgreSQL', { skip: STORE
     production: (await p.api('GET', `/apps/${APP}/stages/production/settings`)).body,
     other: (await p.api('GET', `/apps/${OTHER}/stages/development/settings`)).body,
     tokens: (await p.api('GET', '/tokens')).body,
+    endpointHistory: (await p.api('GET', `/apps/${APP}/stages/qa/settings/Endpoint/history`)).body,
+    keyHistory: (await p.api('GET', `/apps/${APP}/stages/qa/settings/ApiKey/history`)).body,
   });
 
   before(async () => {
@@ -94,6 +96,11 @@ describe('odc-portal migrate: the embedded store into PostgreSQL', { skip: STORE
       { name: 'OldKey', value: deletedSecret, baseVersion: 0 },
     ]);
     await write(APP, 'qa', [{ name: 'Limit', value: null, baseVersion: 1 }]);
+    // Previous values (history): the first Endpoint and ApiKey values are kept there.
+    await write(APP, 'qa', [
+      { name: 'Endpoint', value: `${plain}-2`, baseVersion: 1 },
+      { name: 'ApiKey', value: `${secret}-2`, baseVersion: 1 },
+    ]);
     await write(APP, 'production', [{ name: 'ApiKey', value: `${secret}-prod`, baseVersion: 0 }]);
     // Revision 2 removes OldKey: its value is deleted (its row and version stay).
     await publish(APP, [
@@ -145,7 +152,8 @@ describe('odc-portal migrate: the embedded store into PostgreSQL', { skip: STORE
 
     const read = await target.api('GET', '/runtime/settings', { token: runtime });
     assert.equal(read.status, 200, read.text);
-    assert.deepEqual(read.body.settings, { ApiKey: secret, Endpoint: plain, Limit: '10' });
+    assert.deepEqual(read.body.settings, { ApiKey: `${secret}-2`, Endpoint: `${plain}-2`, Limit: '10' });
+    assert.ok(JSON.stringify(shown.endpointHistory).includes(plain), 'the history of a non-secret shows its previous value');
     assert.equal((await target.api('GET', '/apps', { token: revokedToken })).status, 401, 'a revoked token stays revoked');
 
     const verified = await runCliAsync(['audit', 'verify', '--data-dir', targetDir]);

@@ -112,6 +112,16 @@ describe('odc-portal run', () => {
     results.forEach((res, i) => assert.equal(res.code, codes[i], `exit ${codes[i]}: ${res.stderr}`));
   });
 
+  test('a command ended by a signal makes run exit 128 + the signal number, as a shell reports it', async () => {
+    const signals: Array<[string, number]> = [['SIGTERM', 143], ['SIGKILL', 137]];
+    const results = await Promise.all(signals.map(([signal]) => run(['--app', 'orders', '--stage', 'qa', '--server', portal.url, '--', process.execPath, '-e', `process.kill(process.pid, '${signal}')`])));
+    results.forEach((res, i) => assert.equal(res.code, signals[i]![1], `${signals[i]![0]}: ${res.stderr}`));
+    // A command that cannot be started at all: 127, like a shell's "command not found".
+    const missing = await run(['--app', 'orders', '--stage', 'qa', '--server', portal.url, '--', path.join(work, 'no-such-command')]);
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.match(missing.stderr, /cannot start/);
+  });
+
   test('--app/--stage outside the token, a bad token or a bad server are errors before the command starts', async () => {
     const marker = path.join(cwd, 'child-started');
     const cases: Array<[string, string[], string | undefined]> = [

@@ -369,3 +369,16 @@ export function runCliAsync(args: string[], env: Record<string, string | undefin
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
 }
+
+/**
+ * Polls until `check` holds, failing after `ms` with `what`: for what becomes true shortly after
+ * an answer (a log line written, a file flushed), instead of a fixed sleep that either wastes
+ * time or, on a slow machine, checks too early and passes without checking.
+ */
+export async function pollUntil(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

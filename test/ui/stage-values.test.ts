@@ -3,10 +3,16 @@
 // canary) and a non-secret, save. Then: the server has both (the secret readable only by a
 // runtime token, and absent from every store file), the panel shows *****, and the webview's
 // DOM (read through its frame) never holds the canary. Screenshot in test-artifacts/.
+// Also: Chromium's own profile (session restore, caches, storage) holds no encoding of a typed
+// secret after a save and after the browser closed; the palette offers Sign In only signed
+// out and Sign Out only signed in; the status bar item opens a menu; and the editor is VS
+// Code's own: a dirty tab, Ctrl+S, Save / Don't Save / Cancel on close, Discard asks first,
+// and no backup of unsaved edits (secrets typed included) on disk.
 //
 // Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,13 +34,90 @@ import { EVERYTHING_IN_PAGE_JS } from '../webview/standin';
 import * as harness from '../harness/vscode-web.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+/**
+ * Which file under `dir` holds the canary in any encoding: those of containsCanary, plus
+ * UTF-16 (little and big endian: Chromium's session-restore files keep form state as UTF-16)
+ * and the inside of gzip files. Returns "file: form" for each hit.
+ */
+function leaksUnder(dir: string, canary: string): string[] {
+  const utf16le = Buffer.from(canary, 'utf16le');
+  const utf16be = Buffer.from(utf16le).swap16();
+  const hits: string[] = [];
+  for (const file of filesUnder(dir)) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch {
+      continue; // gone meanwhile (a lock or temp file)
+    }
+    const bodies = [bytes];
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bodies.push(gunzipSync(bytes));
+      } catch {
+        // not a whole gzip stream
+      }
+    }
+    for (const body of bodies) {
+      const form = containsCanary(body, canary) ?? (body.includes(utf16le) ? 'UTF-16LE' : body.includes(utf16be) ? 'UTF-16BE' : null);
+      if (form) hits.push(`${path.relative(dir, file)}: ${form.length > 20 ? form.slice(0, 20) + '…' : form}`);
+    }
+  }
+  return hits;
+}
+
+/** Chromium writes its session files a little after a change: wait (bounded) until one is newer than `since`. */
+async function sessionWrittenSince(page: Page, profileDir: string, since: number): Promise<boolean> {
+  const dir = path.join(profileDir, 'Default', 'Sessions');
+  for (let i = 0; i < 150; i++) {
+    const newer = filesUnder(dir).some((f) => {
+      try {
+        return fs.statSync(f).mtimeMs > since;
+      } catch {
+        return false;
+      }
+    });
+    if (newer) return true;
+    await page.waitForTimeout(100);
+  }
+  return false;
+}
+
+/**
+ * The palette's rows for a query (nothing is run), once `ok` holds for them: the palette shows
+ * what the context keys said when it opened, so it is reopened until then (or 20 s passed).
+ */
+async function paletteRowsWhen(page: Page, query: string, ok: (rows: string[]) => boolean): Promise<string[]> {
+  const input = page.locator('.quick-input-widget input');
+  let rows: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('F1');
+    await input.waitFor();
+    await input.fill('>' + query);
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 5000 }).catch(() => undefined);
+    rows = (await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts()).map((t) => t.trim());
+    await page.keyboard.press('Escape');
+    await input.waitFor({ state: 'hidden' });
+    if (ok(rows)) return rows;
+    await page.waitForTimeout(500);
+  }
+  return rows;
+}
+
+/** The typed-secret field of a row, whatever element the editor uses for it. */
+function secretField(row: ReturnType<FrameLocator['locator']>) {
+  return row
+    .locator('[data-role=secret-input] input, [data-role=secret-input] textarea, input[data-role=secret-input], textarea[data-role=secret-input]')
+    .first();
+}
 const installed: boolean = harness.isCodeServerInstalled();
 
 /** The frame that holds our webview's document (the inner #active-frame of the panel's iframe). */
 async function webviewDocument(page: Page): Promise<Frame> {
   for (let i = 0; i < 100; i++) {
     for (const f of page.frames()) {
-      if (await f.locator('tr[data-setting]').count().catch(() => 0)) return f;
+      if (await f.locator('[data-setting]').count().catch(() => 0)) return f;
     }
     await page.waitForTimeout(100);
   }
@@ -44,7 +127,8 @@ async function webviewDocument(page: Page): Promise<Frame> {
 describe('Stage Values in the real workbench against a real portal', { skip: installed ? false : 'code-server is not installed: run bash scripts/setup-code-server.sh' }, () => {
   let portal: Portal;
   let server: { url: string; folder: string; extensionsDir: string; stop(): Promise<void>; log(): string };
-  let browser: { page: Page; close(): Promise<void> };
+  let browser: { page: Page; profileDir: string; close(opts?: { keepProfile?: boolean }): Promise<void> };
+  const canaries: string[] = [];
   let work: string;
 
   before(async () => {
@@ -73,6 +157,9 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
         'telemetry.telemetryLevel': 'off',
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'chat.disableAIFeatures': true,
+        // VS Code in a browser auto-saves by default; the Stage Values editor then does not
+        // report unsaved edits to VS Code (see stageValuesPanel.ts), so the prompt is tested off.
+        'files.autoSave': 'off',
       }),
     );
     server = await harness.startCodeServer({ folder, extensionsDir, userDataDir });
@@ -81,6 +168,7 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
 
   after(async () => {
     await browser?.close();
+    if (browser) removeDir(browser.profileDir);
     await server?.stop();
     await portal?.stop();
     if (portal) removeDir(path.dirname(portal.dataDir));
@@ -90,12 +178,18 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
   test('sign in, open the panel, pick QA, set a secret and a value, save: stored encrypted, shown as *****, gone from the DOM', async () => {
     const { page } = browser;
     const canary = newCanary('UI-SECRET');
+    canaries.push(canary);
     const cspReports: string[] = [];
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspReports.push(m.text());
     });
     await page.goto(harness.workbenchUrl(server));
     await harness.waitForWorkbench(page);
+
+    // Signed out, the palette offers Sign In and not Sign Out.
+    const signedOutRows = await paletteRowsWhen(page, 'ODC: Sign', (rows) => rows.includes('ODC: Sign In'));
+    assert.ok(signedOutRows.includes('ODC: Sign In'), `palette: ${signedOutRows.join(', ')}`);
+    assert.ok(!signedOutRows.includes('ODC: Sign Out'), `palette: ${signedOutRows.join(', ')}`);
 
     // Sign in from the palette, like a user: URL, then the token in a password box.
     await harness.runCommandFromPalette(page, 'ODC: Sign In');
@@ -111,27 +205,31 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
     await consent.waitFor({ timeout: 15_000 });
     await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
     await harness.waitForNotification(page, 'Signed in to the portal');
+    const signedInRows = await paletteRowsWhen(page, 'ODC: Sign', (rows) => rows.includes('ODC: Sign Out'));
+    assert.ok(signedInRows.includes('ODC: Sign Out') && !signedInRows.includes('ODC: Sign In'), `palette once signed in: ${signedInRows.join(', ')}`);
 
     await harness.runCommandFromPalette(page, 'ODC: Open Stage Values');
     await page.locator('.tab', { hasText: 'Stage Values: orders' }).waitFor();
     const web: FrameLocator = harness.webviewFrame(page);
-    await web.locator('tr[data-setting="MaxRetries"]').waitFor({ timeout: 30_000 });
+    await web.locator('[data-setting="MaxRetries"]').waitFor({ timeout: 30_000 });
 
     // Pick QA, set the secret and a non-secret, save once.
     await web.locator('#stage-select').click();
     await web.locator('#stage-select li[role=option]', { hasText: 'QA' }).click();
     await web.locator('#status', { hasText: /^QA: / }).waitFor();
-    const secretRow = web.locator('tr[data-setting="PaymentApiKey"]');
+    const secretRow = web.locator('[data-setting="PaymentApiKey"]');
     await secretRow.locator('[data-role=missing]').waitFor();
     await secretRow.locator('[data-action=set]').click();
-    await secretRow.locator('vscode-textfield[data-role=secret-input] input').fill(canary);
-    await web.locator('tr[data-setting="MaxRetries"] vscode-textfield[data-role=value] input').fill('7');
+    await secretField(secretRow).fill(canary);
+    await web.locator('[data-setting="MaxRetries"] [data-role=value]').fill('7');
+    const savedAt = Date.now();
     await web.locator('#save', { hasText: 'Save 2 changes' }).click();
     await web.locator('#status', { hasText: 'Saved 2 changes to QA' }).waitFor();
 
     // The panel shows the mask, and nothing typed remains anywhere in the webview.
     assert.equal(await secretRow.locator('.mask').innerText(), '*****');
-    assert.equal(await secretRow.locator('vscode-textfield').count(), 0);
+    assert.equal(await secretField(secretRow).isVisible(), false, 'the secret field is closed');
+    assert.equal(await secretField(secretRow).inputValue(), '', 'and empty');
     const frame = await webviewDocument(page);
     const dom = (await frame.evaluate(EVERYTHING_IN_PAGE_JS)) as string;
     assert.ok(dom.includes('*****') && dom.includes('MaxRetries'), 'read the right frame');
@@ -167,6 +265,100 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
     assert.ok(vscodeFiles.some((f) => /ODC Settings|odc-settings/i.test(f)), "the extension's output channel log is among the files searched");
     for (const file of vscodeFiles) {
       assert.equal(containsCanary(fs.readFileSync(file), canary), null, `${path.relative(work, file)} holds no form of the canary`);
+    }
+    // Chromium's side: once it has written its session after the save, no file of its profile
+    // (session restore, form state, caches, storage) holds the secret in any encoding.
+    await sessionWrittenSince(page, browser.profileDir, savedAt);
+    assert.deepEqual(leaksUnder(browser.profileDir, canary), [], "the browser's profile holds no form of the typed secret after the save");
+  });
+
+  test('the status bar item opens a menu: Publish, Show Changes, Sign Out, Open Log', async () => {
+    const { page } = browser;
+    const item = page.locator('.statusbar-item', { hasText: /orders r\d/ });
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor();
+    const labels = (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(labels, ['Publish App', 'Show Changes Since the Published Revision', 'Sign Out', 'Open Log'], `menu: ${labels.join(' | ')}`);
+    await page.keyboard.press('Escape');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'hidden' });
+  });
+
+  test('unsaved edits: the tab is dirty, closing asks Save / Don\'t Save / Cancel, Ctrl+S saves, Discard asks first, nothing is backed up', async () => {
+    const { page } = browser;
+    const web: FrameLocator = harness.webviewFrame(page);
+    const tab = page.locator('.tab', { hasText: 'Stage Values: orders' });
+    const dialog = page.locator('.monaco-dialog-box');
+    const canary = newCanary('UI-DIRTY');
+    canaries.push(canary);
+    const qaValue = async (name: string) => {
+      const qa = await portal.api('GET', '/apps/orders/stages/qa/settings');
+      return (qa.body.settings as Array<{ name: string; value: string | null; version: number }>).find((x) => x.name === name)!;
+    };
+
+    // Edit: the tab shows VS Code's dirty marker.
+    await web.locator('[data-setting="MaxRetries"] [data-role=value]').fill('8');
+    const secretRow = web.locator('[data-setting="PaymentApiKey"]');
+    await secretRow.locator('[data-action=replace]').click();
+    await secretField(secretRow).fill(canary);
+    await page.locator('.tab.dirty', { hasText: 'Stage Values: orders' }).waitFor();
+
+    // VS Code tries to back the dirty editor up (hot exit) and the extension refuses: nothing on disk.
+    const userData = path.join(work, 'user-data');
+    for (let i = 0; i < 100 && !filesUnder(userData).some((f) => /ODC Settings/.test(f) && fs.readFileSync(f, 'utf8').includes('refused a backup')); i++) await page.waitForTimeout(100);
+    assert.ok(filesUnder(userData).some((f) => /ODC Settings/.test(f) && fs.readFileSync(f, 'utf8').includes('refused a backup')), 'VS Code asked for a backup and was refused');
+    assert.deepEqual(leaksUnder(userData, canary), [], "VS Code's user data (Backups included) holds no form of the unsaved secret");
+
+    // Close: VS Code asks. Cancel keeps the editor and the edits.
+    await harness.runCommandFromPalette(page, 'View: Close Editor');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /Stage Values: orders/);
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await tab.count(), 1);
+    assert.equal(await web.locator('[data-setting="MaxRetries"] [data-role=value]').inputValue(), '8');
+
+    // Ctrl+S saves every edit to the portal; the tab is clean.
+    const before = (await qaValue('MaxRetries')).version;
+    await web.locator('[data-setting="MaxRetries"] [data-role=value]').focus();
+    await page.keyboard.press('Control+s');
+    await page.locator('.tab.dirty', { hasText: 'Stage Values: orders' }).waitFor({ state: 'detached' });
+    const saved = await qaValue('MaxRetries');
+    assert.equal(saved.value, '8');
+    assert.equal(saved.version, before + 1, 'saved once');
+    const runtime = await portal.api('GET', '/runtime/settings', { token: await createRuntimeToken(portal, 'orders', 'qa') });
+    assert.equal(runtime.body.settings.PaymentApiKey, canary);
+
+    // Discard asks first; Cancel keeps the edit, Discard drops it and the tab is clean again.
+    await web.locator('[data-setting="MaxRetries"] [data-role=value]').fill('9');
+    await page.locator('.tab.dirty', { hasText: 'Stage Values: orders' }).waitFor();
+    await web.locator('#discard').click();
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /Discard 1 unsaved edit in QA\?/);
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await web.locator('[data-setting="MaxRetries"] [data-role=value]').inputValue(), '9');
+    await web.locator('#discard').click();
+    await dialog.locator('.monaco-button', { hasText: 'Discard' }).click();
+    await page.locator('.tab.dirty', { hasText: 'Stage Values: orders' }).waitFor({ state: 'detached' });
+    assert.equal(await web.locator('[data-setting="MaxRetries"] [data-role=value]').inputValue(), '8', 'back to the saved value');
+
+    // Close with an edit, Don't Save: the editor closes and the portal is unchanged.
+    await web.locator('[data-setting="MaxRetries"] [data-role=value]').fill('10');
+    await page.locator('.tab.dirty', { hasText: 'Stage Values: orders' }).waitFor();
+    await harness.runCommandFromPalette(page, 'View: Close Editor');
+    await dialog.waitFor();
+    await dialog.locator('.monaco-button', { hasText: "Don't Save" }).click();
+    await tab.waitFor({ state: 'detached' });
+    assert.equal((await qaValue('MaxRetries')).value, '8', 'not saved');
+  });
+
+  test("after the browser closed, its profile holds no typed secret in any encoding", async () => {
+    assert.ok(canaries.length >= 1);
+    await browser.close({ keepProfile: true });
+    for (const canary of canaries) {
+      assert.deepEqual(leaksUnder(browser.profileDir, canary), [], `the closed browser's profile holds no form of ${canary.slice(0, 9)}…`);
     }
   });
 });

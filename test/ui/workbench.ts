@@ -17,7 +17,35 @@ export interface FixtureWorkbench {
   browser: { page: Page; close(): Promise<void> };
 }
 
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** CI=true (or any value but 0/false), as CI services and .ci/run set it. */
+export const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
+
+function missingTools(): string[] {
+  return [
+    ...(harness.isCodeServerInstalled() ? [] : ['code-server (bash scripts/setup-code-server.sh)']),
+    ...(fs.existsSync(CHROMIUM) ? [] : [`Chromium at ${CHROMIUM} (bash scripts/setup-test-deps.sh)`]),
+  ];
+}
+
+/**
+ * The `skip` option of a UI suite: why it cannot run here, or false. In CI the UI tests must
+ * run, so there it is always false and a missing tool fails the suite (requireUiTools) instead.
+ */
+export function uiSkip(): string | false {
+  const missing = missingTools();
+  return missing.length && !inCI ? `not installed: ${missing.join(', ')}` : false;
+}
+
+/** Fails with what is missing (the first thing each UI suite's set-up does). */
+export function requireUiTools(): void {
+  const missing = missingTools();
+  if (missing.length) throw new Error(`the UI tests cannot run${inCI ? ' (and in CI they must)' : ''}: missing ${missing.join(', ')}`);
+}
+
 export async function openFixtureWorkbench(prefix: string): Promise<FixtureWorkbench> {
+  requireUiTools();
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'extension'], { cwd: ROOT, stdio: 'inherit' });
   const work = tempDir(prefix);
   const folder = path.join(work, 'workspace');

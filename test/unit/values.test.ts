@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { checkValue, describeType, MAX_SECRET_BYTES, MAX_VALUE_LENGTH, SECRET_MASK, SETTING_TYPES, type SettingType } from '../../common/values';
+import { checkValue, describeType, MAX_SECRET_BYTES, MAX_VALUE_LENGTH, SETTING_TYPES, type SettingType } from '../../common/values';
 
 const valid = (type: SettingType, value: string, isSecret = false) => checkValue(type, value, isSecret) === undefined;
 
@@ -159,8 +159,10 @@ describe('messages never include the value', () => {
     }
   });
 
-  test('each type has a description for hints, and the mask is five asterisks', () => {
-    for (const type of SETTING_TYPES) assert.ok(describeType(type).length > 0);
-    assert.equal(SECRET_MASK, '*****');
+  // The mask itself (*****) is asserted where users see it: the server's stage values
+  // (test/server/values.test.ts), the tree's description (test/ui/settings-tree.test.ts) and the
+  // editor (test/webview), each against the literal, not against the constant.
+  test('each type has a description for hints', () => {
+    for (const type of SETTING_TYPES) assert.ok(describeType(type).trim().length > 0, type);
   });
 });

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { OdcSettingsApi } from '../../extension/testApi';
 import type { ConfirmRequest } from '../../extension/ui/confirm';
-import { activateExtension, closeAllEditors, definitionsPath, fixture, readDefinitions, resetDefinitions, waitFor } from './support/workspace';
+import { activateExtension, closeAllEditors, definitionsPath, fixture, openSyncedDocument, readDefinitions, resetDefinitions, waitFor } from './support/workspace';
 
 const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'ODC Settings');
 
@@ -92,7 +92,8 @@ suite('diagnostics and the "Set as secret" quick fix', () => {
     assert.match(warning!.message, /"DeployKey" looks like a GitHub token/);
     assert.ok(!warning!.message.includes(token) && !warning!.message.includes(token.slice(4, 12)), 'the warning never echoes the value');
 
-    const textDoc = await vscode.workspace.openTextDocument(uri);
+    // The document as on disk (tree edits leave it open in the background; it may lag the disk a moment).
+    const textDoc = await openSyncedDocument();
     assert.equal(textDoc.getText(warning!.range), JSON.stringify(token), 'the warning sits on the default');
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, warning!.range, vscode.CodeActionKind.QuickFix.value);
     const fix = actions.find((a) => a.title === 'Set "DeployKey" as secret');

@@ -94,11 +94,14 @@ suite('Sign in and Publish App against a real portal', () => {
     await api.refreshStatus();
     assert.equal(api.status().state, 'unpublished');
 
-    // Let VS Code flush what it writes (settings, state), then look everywhere it could have gone.
-    await new Promise((r) => setTimeout(r, 1500));
     const state = JSON.stringify(api.storedState());
     assert.ok(!state.includes(portal.adminToken), 'not in workspace or global state');
     const userDataDir = path.resolve(api.globalStorageUri.fsPath, '../../..');
+    // VS Code writes the extension's log to disk a moment after the fact. Sign-in logs "signed in
+    // to <url>" last: once that line is in a file, everything sign-in wrote before it is too, and
+    // the scan below cannot run ahead of a late write (as a fixed sleep could on a slow machine).
+    const lastLine = `signed in to ${portal.url}`;
+    await waitFor(() => assert.ok(filesUnder(userDataDir).some((f) => fs.readFileSync(f, 'utf8').includes(lastLine))), `"${lastLine}" in a log file under ${userDataDir}`, 20_000);
     const places = [...filesUnder(userDataDir), ...filesUnder(workspaceFolder().uri.fsPath)];
     assert.ok(places.some((f) => f.endsWith(path.join('User', 'settings.json'))), `the user settings file is among the files searched (${userDataDir})`);
     const leaks = places.filter((f) => fs.readFileSync(f).includes(portal.adminToken));
@@ -193,6 +196,9 @@ suite('Sign in and Publish App against a real portal', () => {
     assert.equal(outcome.httpStatus, 409);
     assert.match(outcome.message, /Someone else published "orders" meanwhile/);
     assert.match(outcome.message, /plan again/);
+    assert.equal(outcome.message.match(/meanwhile/g)?.length, 1, `no doubled sentence: ${outcome.message}`);
+    assert.equal(outcome.message.match(/plan again/gi)?.length, 1, `no doubled sentence: ${outcome.message}`);
+    assert.doesNotMatch(outcome.message, /\.\./);
     const current = await app();
     assert.equal(current.revision, 4, "only the other publish landed");
     assert.equal(current.name, 'Orders (theirs)');
@@ -239,7 +245,7 @@ suite('Sign in and Publish App against a real portal', () => {
     assert.equal((await run<SignInOutcome>('odcSettings.signIn', { serverUrl: portal.url, token: op.body.token })).status, 'signed-in');
     const forbidden = await publish();
     assert.equal(forbidden.status === 'failed' && forbidden.kind, 'forbidden');
-    assert.match(forbidden.status === 'failed' ? forbidden.message : '', /may not do this for app "orders"/);
+    assert.equal(forbidden.status === 'failed' ? forbidden.message : '', 'An operator token may not publish. Ask an admin for a developer token.');
 
     // 401 through the command: a developer token revoked after sign-in.
     const dev = await portal.api<{ id: string; token: string }>('POST', '/tokens', { name: 'dev', role: 'developer' });
@@ -251,6 +257,66 @@ suite('Sign in and Publish App against a real portal', () => {
     for (const t of [op.body.token, dev.body.token]) assert.ok(!JSON.stringify([forbidden, unauthorized]).includes(t), 'no token in a message');
 
     assert.equal((await run<SignInOutcome>('odcSettings.signIn', { serverUrl: portal.url, token: portal.adminToken })).status, 'signed-in');
+  });
+
+  test('a long deletion list is capped in the modal with "and N more"; Show All opens the whole plan read-only', async () => {
+    const base = JSON.parse(fixture('orders/odc-app.json'));
+    const extras = Array.from({ length: 20 }, (_, i) => ({ name: `Extra${String(i + 1).padStart(2, '0')}`, type: 'Text' }));
+    await resetDefinitions(api, JSON.stringify({ ...base, settings: [...base.settings, ...extras] }, null, 2) + '\n');
+    assert.equal((await publish()).status, 'published');
+    const dev = await stage('development');
+    const changes = extras.map((e) => ({ name: e.name, value: `v-${e.name}`, baseVersion: dev.settings.find((s) => s.name === e.name)!.version }));
+    assert.equal((await portal.api('PATCH', '/apps/orders/stages/development/settings', { changes })).status, 200);
+    await resetDefinitions(api, fixture('orders/odc-app.json'));
+
+    let planDoc: vscode.TextDocument | undefined;
+    onConfirm = async (req) => {
+      if (req.kind !== 'publish-deletions') return true;
+      assert.ok(req.more, 'a Show All button');
+      assert.equal(req.more.label, 'Show All');
+      await req.more.run();
+      planDoc = vscode.window.activeTextEditor?.document;
+      return false;
+    };
+    const outcome = await publish();
+    assert.equal(outcome.status, 'cancelled');
+    const req = asked.find((a) => a.kind === 'publish-deletions')!;
+    assert.equal(req.items?.length, 20);
+    const bullets = req.detail.split('\n').filter((l) => l.startsWith('• '));
+    assert.equal(bullets.length, 14, 'at most 15 lines of the list in the modal');
+    assert.match(req.detail, /…and 6 more/);
+    assert.ok(planDoc, 'Show All opened a document');
+    assert.equal(planDoc.uri.scheme, 'odc-plan', 'a read-only (content provider) document');
+    for (const e of extras) assert.ok(planDoc.getText().includes(`${e.name} in Development: the setting is removed`), `the plan lists ${e.name}`);
+    assert.ok(!planDoc.getText().includes('v-Extra'), 'the plan holds no value');
+    assert.equal((await app()).settings.length, 23, 'cancelled: nothing changed');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    onConfirm = async () => true;
+    assert.equal((await publish()).status, 'published');
+  });
+
+  test('a rename asks first, saying publishing deletes the old name\'s values in every stage (secrets included); the plan lists them', async () => {
+    await resetDefinitions(api, fixture('orders/odc-app.json'));
+    assert.equal((await publish()).status !== 'failed', true);
+    await setValue('qa', 'PaymentApiKey', 'qa-secret-value');
+    await setValue('production', 'PaymentApiKey', 'prod-secret-value');
+    onConfirm = async (req) => req.kind !== 'rename-setting';
+    assert.equal(await run('odcSettings.renameSetting', { name: 'PaymentApiKey', newName: 'PaymentKey' }), undefined, 'declined: no rename');
+    assert.equal(readDefinitions().settings[0]!.name, 'PaymentApiKey');
+    const question = asked.find((a) => a.kind === 'rename-setting')!;
+    assert.match(question.message, /Rename "PaymentApiKey" to "PaymentKey"\?/);
+    assert.match(question.detail, /deletes every stage's values of "PaymentApiKey" \(a secret: its values are gone for good\)/);
+
+    asked = [];
+    onConfirm = async (req) => req.kind === 'rename-setting';
+    assert.equal(await run('odcSettings.renameSetting', { name: 'PaymentApiKey', newName: 'PaymentKey' }), 'PaymentKey');
+    const declined = await publish();
+    assert.equal(declined.status, 'cancelled');
+    const plan = asked.find((a) => a.kind === 'publish-deletions')!;
+    assert.deepEqual(plan.items, ['PaymentApiKey in QA: the setting is removed', 'PaymentApiKey in Production: the setting is removed']);
+    assert.match(plan.detail, /renamed setting .* secrets included/);
+    assert.ok(!JSON.stringify(asked).includes('secret-value'));
+    await resetDefinitions(api, fixture('orders/odc-app.json'));
   });
 
   test('a stopped server gives a clear "cannot reach" error and leaves the file untouched', async () => {

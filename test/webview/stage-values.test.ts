@@ -169,6 +169,9 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
         assert.equal((host.notifications('webview/dirty').at(-1) as { count: number }).count, 3);
 
         await page.locator('#discard').click();
+        // Discard asks first (through the host; the stand-in answers yes), then drops QA's edits.
+        await page.waitForFunction(() => (document.querySelector('#discard') as HTMLElement & { disabled?: boolean } | null)?.disabled === true);
+        assert.deepEqual(host.requests('panel/confirmDiscard'), [{ stage: 'QA', count: 2 }]);
         assert.equal(await valueInput(page, 'MaxRetries').inputValue(), '');
         assert.equal(await secretInput(page, 'PaymentApiKey').isVisible(), false, 'the secret field is closed');
         assert.equal(await isDisabled(saveButton(page)), true);
@@ -370,7 +373,7 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
   test('banners offer the fix: Sign In, Open Settings, Publish App run through command/run; host/refresh then loads', async () => {
     const cases: Array<{ error: { code: 'not-signed-in' | 'unreachable' | 'http'; status?: number; message: string }; button: string; command: string }> = [
       { error: { code: 'not-signed-in', message: 'Not signed in to the portal at http://127.0.0.1:4650.' }, button: 'Sign In', command: 'odcSettings.signIn' },
-      { error: { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED).' }, button: 'Open Settings', command: 'workbench.action.openSettings' },
+      { error: { code: 'unreachable', message: 'Cannot reach the portal at http://127.0.0.1:4650 (ECONNREFUSED).' }, button: 'Open Settings', command: 'odcSettings.openServerSettings' },
       { error: { code: 'http', status: 404, message: 'app orders is not published' }, button: 'Publish App', command: 'odcSettings.publishApp' },
       { error: { code: 'http', status: 403, message: 'your token may not read app orders' }, button: 'Sign In with Another Token', command: 'odcSettings.signIn' },
     ];
@@ -531,7 +534,12 @@ describe('Stage Values webview (Chromium, stand-in host)', () => {
           }));
         }
         const order = seen.join(' ');
-        assert.match(order, /^vscode-button#reload input#filter .*button\[replace\]@PaymentApiKey button\[clear\]@PaymentApiKey input\[value\]@MaxRetries select\[value\]@FeatureOn/, `toolbar, filter, then the rows in order: ${order}`);
+        // Each row ends with its History action (SPEC §12).
+        assert.match(
+          order,
+          /^vscode-button#reload input#filter .*button\[replace\]@PaymentApiKey button\[clear\]@PaymentApiKey button\[history\]@PaymentApiKey input\[value\]@MaxRetries button\[history\]@MaxRetries select\[value\]@FeatureOn/,
+          `toolbar, filter, then the rows in order: ${order}`,
+        );
 
         await row(page, 'PaymentApiKey').getByRole('button', { name: 'Replace PaymentApiKey' }).focus();
         await page.keyboard.press('Enter');

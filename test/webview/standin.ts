@@ -143,6 +143,7 @@ export class StandInHost {
         return { app: { key: 'orders', name: 'Orders' }, stages: STAGES, stage: 'qa', view: 'settings' in view ? view : null };
       },
       'stage/load': ({ stage }) => this.store.view(stage),
+      'panel/confirmDiscard': () => ({ discard: true }),
       'stage/save': ({ stage, changes }) => {
         const conflicts = changes.filter((c) => this.store.get(stage, c.name).version !== c.baseVersion).map((c) => c.name);
         if (conflicts.length) return { outcome: 'conflict', message: `someone else changed ${conflicts.join(', ')}.`, conflicts, view: this.store.view(stage) };
@@ -150,6 +151,12 @@ export class StandInHost {
         return { outcome: 'saved', view: this.store.view(stage) };
       },
       'command/run': () => ({ ran: true }),
+      // History, compare and promote (SPEC §12, §13): a test that uses them answers them itself.
+      'value/history': () => ({ error: { code: 'internal', message: 'the stand-in has no history' } }),
+      'value/restore': () => ({ error: { code: 'internal', message: 'the stand-in has no history' } }),
+      'compare/load': () => ({ error: { code: 'internal', message: 'the stand-in has no comparison' } }),
+      'promote/preview': () => ({ error: { code: 'internal', message: 'the stand-in has no promote' } }),
+      'promote/apply': () => ({ error: { code: 'internal', message: 'the stand-in has no promote' } }),
       'coverage/load': () => ({
         app: 'orders',
         revision: this.store.revision,

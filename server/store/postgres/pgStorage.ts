@@ -17,6 +17,8 @@ import type {
   AppSummaryRow,
   AuditFilter,
   AuditRow,
+  HistoryRow,
+  KeyPurpose,
   Storage,
   StorageReads,
   StorageTx,
@@ -84,11 +86,39 @@ interface RawValue {
   name: string;
   version: number;
   sealed: Buffer | null;
+  fingerprint: Buffer | null;
   updated_at: string;
   updated_by: string | null;
 }
 
-const toValue = (r: RawValue): ValueRow => ({ stage: r.stage, name: r.name, version: r.version, plain: null, sealed: r.sealed, updatedAt: r.updated_at, updatedBy: r.updated_by });
+const toValue = (r: RawValue): ValueRow => ({
+  stage: r.stage,
+  name: r.name,
+  version: r.version,
+  plain: null,
+  sealed: r.sealed,
+  fingerprint: r.fingerprint ?? null,
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
+});
+
+interface RawHistory extends RawValue {
+  action: HistoryRow['action'];
+  is_secret: boolean;
+}
+
+const toHistory = (r: RawHistory): HistoryRow => ({
+  stage: r.stage,
+  name: r.name,
+  version: r.version,
+  action: r.action,
+  isSecret: r.is_secret,
+  plain: null,
+  sealed: r.sealed,
+  fingerprint: r.fingerprint,
+  at: r.updated_at,
+  by: r.updated_by,
+});
 
 const AUDIT_COLUMNS = `id::float8 AS id, at, token_id AS "tokenId", token_name AS "tokenName", client, action, outcome, app, stage, setting, revision, version, detail, mac`;
 const TOKEN_COLUMNS = `id, name, role, apps, stages, created_at AS "createdAt", revoked_at AS "revokedAt"`;
@@ -120,25 +150,35 @@ class PgReads implements StorageReads {
     return (await this.q<AppHeadRow>(`SELECT ${HEAD_COLUMNS} FROM ${HEAD_FROM} WHERE a.key = $1`, [app])).rows[0] ?? null;
   }
   async stageSnapshot(app: string, stage: string) {
+    return this.stagesSnapshot(app, [stage]);
+  }
+  async stagesSnapshot(app: string, stages: string[]) {
     // One statement, so one snapshot: the head and the values of one commit.
-    const res = await this.q<AppHeadRow & { vals: Array<RawValue & { sealed: string | null }> }>(
+    const res = await this.q<AppHeadRow & { vals: Array<Omit<RawValue, 'sealed' | 'fingerprint'> & { sealed: string | null; fingerprint: string | null }> }>(
       `SELECT ${HEAD_COLUMNS},
          COALESCE((SELECT json_agg(json_build_object('stage', v.stage, 'name', v.name, 'version', v.version,
-           'sealed', encode(v.sealed, 'base64'), 'updated_at', v.updated_at, 'updated_by', v.updated_by))
-           FROM stage_values v WHERE v.app_key = a.key AND v.stage = $2), '[]'::json) AS vals
+           'sealed', encode(v.sealed, 'base64'), 'fingerprint', encode(v.fingerprint, 'base64'), 'updated_at', v.updated_at, 'updated_by', v.updated_by))
+           FROM stage_values v WHERE v.app_key = a.key AND v.stage = ANY($2::text[])), '[]'::json) AS vals
        FROM ${HEAD_FROM} WHERE a.key = $1`,
-      [app, stage],
+      [app, stages],
     );
     const row = res.rows[0];
     if (!row) return { head: null, values: [] };
     const { vals, ...head } = row;
-    return { head, values: vals.map((v) => toValue({ ...v, sealed: v.sealed === null ? null : Buffer.from(v.sealed, 'base64') })) };
+    const bytes = (b64: string | null) => (b64 === null ? null : Buffer.from(b64, 'base64'));
+    return { head, values: vals.map((v) => toValue({ ...v, sealed: bytes(v.sealed), fingerprint: bytes(v.fingerprint) })) };
+  }
+  async history(app: string, stage: string, name: string) {
+    return (await this.q<RawHistory>('SELECT * FROM value_history WHERE app_key = $1 AND stage = $2 AND name = $3 ORDER BY version DESC', [app, stage, name])).rows.map(toHistory);
   }
   async tokenByHash(hash: string) {
     return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = $1 AND revoked_at IS NULL`, [hash])).rows[0] ?? null;
   }
   async listTokens() {
     return (await this.q<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id`)).rows;
+  }
+  async storedStages() {
+    return (await this.q<{ app: string; stage: string }>('SELECT DISTINCT app_key AS app, stage FROM stage_values WHERE sealed IS NOT NULL ORDER BY 1, 2')).rows;
   }
   async countTokens() {
     return (await this.q<{ n: number }>('SELECT count(*)::int AS n FROM tokens')).rows[0]!.n;
@@ -196,7 +236,7 @@ export class PgTx extends PgReads implements StorageTx {
   async lockKeys() {
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, KEYS_LOCK]);
   }
-  async insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer) {
+  async insertWrappedKey(purpose: KeyPurpose, at: string, wrap: (id: number) => Buffer) {
     const id = (await this.q<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('wrapped_keys', 'id'))::int AS id`)).rows[0]!.id;
     await this.q('INSERT INTO wrapped_keys (id, purpose, wrapped, created_at) VALUES ($1, $2, $3, $4)', [id, purpose, wrap(id), at]);
     return id;
@@ -234,6 +274,13 @@ export class PgTx extends PgReads implements StorageTx {
       : await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND name = ANY($2::text[]) AND sealed IS NOT NULL', [app, names]);
     return res.rows.map(toValue);
   }
+  async revisionsBefore(app: string, revision: number) {
+    return (await this.q<{ revision: number; definitions: Buffer }>('SELECT revision, definitions FROM revisions WHERE app_key = $1 AND revision < $2 ORDER BY revision', [app, revision])).rows;
+  }
+  async updateRevision(app: string, revision: number, definitions: string | Buffer) {
+    if (typeof definitions === 'string') throw new Error('the PostgreSQL store keeps definitions sealed only');
+    await this.q('UPDATE revisions SET definitions = $1 WHERE app_key = $2 AND revision = $3', [definitions, app, revision]);
+  }
   async stageValues(app: string, stage: string) {
     // Locked in name order (two batches never wait on each other in a cycle).
     return (await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND stage = $2 ORDER BY name FOR UPDATE', [app, stage])).rows.map(toValue);
@@ -243,26 +290,51 @@ export class PgTx extends PgReads implements StorageTx {
     const res =
       w.baseVersion === 0
         ? await this.q(
-            `INSERT INTO stage_values (app_key, stage, name, version, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            `INSERT INTO stage_values (app_key, stage, name, version, sealed, fingerprint, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (app_key, stage, name) DO NOTHING`,
-            [w.app, w.stage, w.name, w.version, w.sealed, w.at, w.by],
+            [w.app, w.stage, w.name, w.version, w.sealed, w.fingerprint, w.at, w.by],
           )
         : await this.q(
-            `UPDATE stage_values SET version = $1, sealed = $2, updated_at = $3, updated_by = $4
-             WHERE app_key = $5 AND stage = $6 AND name = $7 AND version = $8`,
-            [w.version, w.sealed, w.at, w.by, w.app, w.stage, w.name, w.baseVersion],
+            `UPDATE stage_values SET version = $1, sealed = $2, fingerprint = $3, updated_at = $4, updated_by = $5
+             WHERE app_key = $6 AND stage = $7 AND name = $8 AND version = $9`,
+            [w.version, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion],
           );
     return res.rowCount === 1;
   }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
+    await this.q(
+      `DELETE FROM value_history h USING unnest($2::text[], $3::text[]) AS d(stage, name)
+       WHERE h.app_key = $1 AND h.stage = d.stage AND h.name = d.name`,
+      [app, pairs.map((p) => p.stage), pairs.map((p) => p.name)],
+    );
     const res = await this.q(
-      `UPDATE stage_values v SET sealed = NULL, version = v.version + 1, updated_at = $1, updated_by = $2
+      `UPDATE stage_values v SET sealed = NULL, fingerprint = NULL, version = v.version + 1, updated_at = $1, updated_by = $2
        FROM unnest($4::text[], $5::text[]) AS d(stage, name)
        WHERE v.app_key = $3 AND v.stage = d.stage AND v.name = d.name`,
       [at, by, app, pairs.map((p) => p.stage), pairs.map((p) => p.name)],
     );
     return res.rowCount;
+  }
+  async setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer) {
+    await this.q('UPDATE stage_values SET fingerprint = $1 WHERE app_key = $2 AND stage = $3 AND name = $4 AND version = $5', [fingerprint, app, stage, name, version]);
+  }
+  async insertHistory(app: string, h: HistoryRow) {
+    if (h.plain !== null) throw new Error('the PostgreSQL store keeps values sealed only');
+    await this.q(
+      `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, sealed, fingerprint, updated_at, updated_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [app, h.stage, h.name, h.version, h.action, h.isSecret, h.sealed, h.fingerprint, h.at, h.by],
+    );
+  }
+  async pruneHistory(app: string, stage: string, name: string, upTo: number) {
+    await this.q('DELETE FROM value_history WHERE app_key = $1 AND stage = $2 AND name = $3 AND version <= $4', [app, stage, name, upTo]);
+    // No clear-text value is ever stored here.
+    return 0;
+  }
+  async deleteSettingHistory(app: string, names: string[]) {
+    if (names.length === 0) return 0;
+    return (await this.q('DELETE FROM value_history WHERE app_key = $1 AND name = ANY($2::text[])', [app, names])).rowCount;
   }
   async insertToken(row: TokenRow & { hash: string }) {
     await this.q('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [

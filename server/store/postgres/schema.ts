@@ -77,7 +77,27 @@ export const PG_MIGRATIONS: string[] = [
   CREATE TABLE changes (id integer PRIMARY KEY CHECK (id = 1), counter bigint NOT NULL);
   INSERT INTO changes (id, counter) VALUES (1, 0);
   `,
+  // History and restore (SPEC §12), secrets' fingerprints and their key (§13).
+  `
+  ALTER TABLE wrapped_keys DROP CONSTRAINT wrapped_keys_purpose_check;
+  ALTER TABLE wrapped_keys ADD CONSTRAINT wrapped_keys_purpose_check CHECK (purpose IN ('data', 'audit', 'compare'));
+  ALTER TABLE stage_values ADD COLUMN fingerprint bytea;
+  -- The last writes of each (app, stage, setting), sealed like stage_values; a clear has none.
+  CREATE TABLE value_history (
+    app_key text NOT NULL,
+    stage text NOT NULL,
+    name text NOT NULL,
+    version integer NOT NULL,
+    action text NOT NULL CHECK (action IN ('set', 'clear', 'restore')),
+    is_secret boolean NOT NULL,
+    sealed bytea,
+    fingerprint bytea,
+    updated_at text NOT NULL,
+    updated_by text,
+    PRIMARY KEY (app_key, stage, name, version)
+  );
+  `,
 ];
 
 /** Every table of the portal, in an order that copies and drops cleanly. */
-export const PG_TABLES = ['schema_version', 'meta', 'wrapped_keys', 'apps', 'revisions', 'stage_values', 'tokens', 'audit', 'changes'];
+export const PG_TABLES = ['schema_version', 'meta', 'wrapped_keys', 'apps', 'revisions', 'stage_values', 'value_history', 'tokens', 'audit', 'changes'];

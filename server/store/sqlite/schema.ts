@@ -67,4 +67,35 @@ export const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE INDEX audit_app ON audit (app, id);
   `,
+  // History and restore (SPEC §12), secrets' fingerprints and their key (§13). The key's table
+  // is rebuilt for its wider CHECK (SQLite cannot alter one).
+  `
+  CREATE TABLE wrapped_keys_v2 (
+    id INTEGER PRIMARY KEY,
+    purpose TEXT NOT NULL CHECK (purpose IN ('data', 'audit', 'compare')),
+    wrapped BLOB NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  INSERT INTO wrapped_keys_v2 (id, purpose, wrapped, created_at) SELECT id, purpose, wrapped, created_at FROM wrapped_keys;
+  DROP TABLE wrapped_keys;
+  ALTER TABLE wrapped_keys_v2 RENAME TO wrapped_keys;
+  ALTER TABLE stage_values ADD COLUMN fingerprint BLOB;
+  -- The last writes of each (app, stage, setting), stored like stage_values (a secret only as
+  -- ciphertext bound to its version); a clear has no value.
+  CREATE TABLE value_history (
+    app_key TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('set', 'clear', 'restore')),
+    is_secret INTEGER NOT NULL,
+    plain TEXT,
+    secret BLOB,
+    fingerprint BLOB,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT,
+    PRIMARY KEY (app_key, stage, name, version),
+    CHECK (plain IS NULL OR secret IS NULL)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

@@ -8,6 +8,8 @@ import type {
   AppSummaryRow,
   AuditFilter,
   AuditRow,
+  HistoryRow,
+  KeyPurpose,
   Storage,
   StorageReads,
   StorageTx,
@@ -18,14 +20,25 @@ import type {
 } from '../storage';
 import { MIGRATIONS } from './schema';
 
+export interface StorageLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
 interface RawValue {
   stage: string;
   name: string;
   version: number;
   plain: string | null;
   secret: Buffer | null;
+  fingerprint: Buffer | null;
   updated_at: string;
   updated_by: string | null;
+}
+
+interface RawHistory extends RawValue {
+  action: HistoryRow['action'];
+  is_secret: number;
 }
 
 interface RawAudit {
@@ -51,8 +64,22 @@ const toValue = (r: RawValue): ValueRow => ({
   version: r.version,
   plain: r.plain,
   sealed: r.secret,
+  fingerprint: r.fingerprint ?? null,
   updatedAt: r.updated_at,
   updatedBy: r.updated_by,
+});
+
+const toHistory = (r: RawHistory): HistoryRow => ({
+  stage: r.stage,
+  name: r.name,
+  version: r.version,
+  action: r.action,
+  isSecret: r.is_secret === 1,
+  plain: r.plain,
+  sealed: r.secret,
+  fingerprint: r.fingerprint,
+  at: r.updated_at,
+  by: r.updated_by,
 });
 
 const toAudit = (r: RawAudit): AuditRow => ({
@@ -125,6 +152,15 @@ class SqliteReads implements StorageReads {
     // One read transaction: the head and the values of one commit.
     return this.db.transaction(() => ({ head: this.headSync(app), values: this.valuesSync(app, stage) }))();
   }
+  async stagesSnapshot(app: string, stages: string[]) {
+    return this.db.transaction(() => ({
+      head: this.headSync(app),
+      values: (this.stmt('SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?))').all(app, JSON.stringify(stages)) as RawValue[]).map(toValue),
+    }))();
+  }
+  async history(app: string, stage: string, name: string) {
+    return (this.stmt('SELECT * FROM value_history WHERE app_key = ? AND stage = ? AND name = ? ORDER BY version DESC').all(app, stage, name) as RawHistory[]).map(toHistory);
+  }
   async tokenByHash(hash: string) {
     return (this.stmt(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE hash = ? AND revoked_at IS NULL`).get(hash) as TokenRow | undefined) ?? null;
   }
@@ -153,6 +189,30 @@ class SqliteReads implements StorageReads {
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit) as RawAudit[]).map(toAudit);
   }
+  /**
+   * A skip-scan over the primary key (app_key, stage, name): one index seek per (app, stage)
+   * pair, not a scan of every value; then whether the pair holds a value at all.
+   */
+  async storedStages() {
+    const nextPair = this.stmt('SELECT app_key, stage FROM stage_values WHERE (app_key, stage) > (?, ?) ORDER BY app_key, stage LIMIT 1');
+    const holds = this.stmt('SELECT 1 FROM stage_values WHERE app_key = ? AND stage = ? AND (plain IS NOT NULL OR secret IS NOT NULL) LIMIT 1');
+    const found: Array<{ app: string; stage: string }> = [];
+    let at = { app_key: '', stage: '' };
+    for (;;) {
+      const row = nextPair.get(at.app_key, at.stage) as { app_key: string; stage: string } | undefined;
+      if (!row) break;
+      if (holds.get(row.app_key, row.stage) !== undefined) found.push({ app: row.app_key, stage: row.stage });
+      at = row;
+    }
+    return found;
+  }
+  /** The stages that hold rows of this app: one index seek per stage (skip-scan). */
+  protected stagesOf(app: string): string[] {
+    const next = this.stmt('SELECT stage FROM stage_values WHERE app_key = ? AND stage > ? ORDER BY stage LIMIT 1').pluck();
+    const stages: string[] = [];
+    for (let s = next.get(app, '') as string | undefined; s !== undefined; s = next.get(app, s) as string | undefined) stages.push(s);
+    return stages;
+  }
   async *auditRows(): AsyncIterable<AuditRow> {
     // In pages, not one open iterator: the connection serves other reads between pages.
     let after = 0;
@@ -173,7 +233,7 @@ class SqliteTx extends SqliteReads implements StorageTx {
   async lockKeys() {
     // The IMMEDIATE transaction already excludes every other writer.
   }
-  async insertWrappedKey(purpose: 'data' | 'audit', at: string, wrap: (id: number) => Buffer) {
+  async insertWrappedKey(purpose: KeyPurpose, at: string, wrap: (id: number) => Buffer) {
     const info = this.stmt('INSERT INTO wrapped_keys (purpose, wrapped, created_at) VALUES (?, ?, ?)').run(purpose, Buffer.alloc(0), at);
     const id = Number(info.lastInsertRowid);
     await this.updateWrappedKey(id, wrap(id));
@@ -203,42 +263,63 @@ class SqliteTx extends SqliteReads implements StorageTx {
   }
   async heldValues(app: string, names: string[], stages: string[] | null) {
     if (names.length === 0) return [];
-    // With the stages given, each lookup uses the whole primary key (app, stage, name).
-    const rows = (
-      stages
-        ? this.stmt(
-            `SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?))
-             AND (plain IS NOT NULL OR secret IS NOT NULL)`,
-          ).all(app, JSON.stringify(stages), JSON.stringify(names))
-        : this.stmt(
-            `SELECT * FROM stage_values WHERE app_key = ? AND name IN (SELECT value FROM json_each(?)) AND (plain IS NOT NULL OR secret IS NOT NULL)`,
-          ).all(app, JSON.stringify(names))
-    ) as RawValue[];
+    // Each lookup uses the whole primary key (app, stage, name); all stages: the ones that hold
+    // rows of the app, found by a skip-scan rather than by scanning every value of the app.
+    const rows = this.stmt(
+      `SELECT * FROM stage_values WHERE app_key = ? AND stage IN (SELECT value FROM json_each(?)) AND name IN (SELECT value FROM json_each(?))
+       AND (plain IS NOT NULL OR secret IS NOT NULL)`,
+    ).all(app, JSON.stringify(stages ?? this.stagesOf(app)), JSON.stringify(names)) as RawValue[];
     return rows.map(toValue);
   }
   async stageValues(app: string, stage: string) {
     return this.valuesSync(app, stage);
   }
+  async revisionsBefore(app: string, revision: number) {
+    return this.stmt('SELECT revision, definitions FROM revisions WHERE app_key = ? AND revision < ? ORDER BY revision').all(app, revision) as Array<{ revision: number; definitions: string | Buffer }>;
+  }
+  async updateRevision(app: string, revision: number, definitions: string | Buffer) {
+    this.stmt('UPDATE revisions SET definitions = ? WHERE app_key = ? AND revision = ?').run(definitions, app, revision);
+  }
   async writeValue(w: ValueWrite) {
     const info =
       w.baseVersion === 0
         ? this.stmt(
-            `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, fingerprint, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (app_key, stage, name) DO NOTHING`,
-          ).run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.at, w.by)
+          ).run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by)
         : this.stmt(
-            `UPDATE stage_values SET version = ?, plain = ?, secret = ?, updated_at = ?, updated_by = ?
+            `UPDATE stage_values SET version = ?, plain = ?, secret = ?, fingerprint = ?, updated_at = ?, updated_by = ?
              WHERE app_key = ? AND stage = ? AND name = ? AND version = ?`,
-          ).run(w.version, w.plain, w.sealed, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
+          ).run(w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
     return info.changes === 1;
   }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
     // One set-based statement for all of them (each pair found by primary key).
+    const list = JSON.stringify(pairs.map((p) => [p.stage, p.name]));
+    this.stmt(`DELETE FROM value_history WHERE app_key = ? AND (stage, name) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`).run(app, list);
     return this.stmt(
-      `UPDATE stage_values SET plain = NULL, secret = NULL, version = version + 1, updated_at = ?, updated_by = ?
+      `UPDATE stage_values SET plain = NULL, secret = NULL, fingerprint = NULL, version = version + 1, updated_at = ?, updated_by = ?
        WHERE app_key = ? AND (stage, name) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
-    ).run(at, by, app, JSON.stringify(pairs.map((p) => [p.stage, p.name]))).changes;
+    ).run(at, by, app, list).changes;
+  }
+  async setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer) {
+    this.stmt('UPDATE stage_values SET fingerprint = ? WHERE app_key = ? AND stage = ? AND name = ? AND version = ?').run(fingerprint, app, stage, name, version);
+  }
+  async insertHistory(app: string, h: HistoryRow) {
+    this.stmt(
+      `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, plain, secret, fingerprint, updated_at, updated_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(app, h.stage, h.name, h.version, h.action, h.isSecret ? 1 : 0, h.plain, h.sealed, h.fingerprint, h.at, h.by);
+  }
+  async pruneHistory(app: string, stage: string, name: string, upTo: number) {
+    const plain = (this.stmt('SELECT count(*) AS n FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ? AND (plain IS NOT NULL OR secret IS NOT NULL)').get(app, stage, name, upTo) as { n: number }).n;
+    this.stmt('DELETE FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ?').run(app, stage, name, upTo);
+    return plain;
+  }
+  async deleteSettingHistory(app: string, names: string[]) {
+    if (names.length === 0) return 0;
+    return this.stmt('DELETE FROM value_history WHERE app_key = ? AND name IN (SELECT value FROM json_each(?))').run(app, JSON.stringify(names)).changes;
   }
   async insertToken(row: TokenRow & { hash: string }) {
     this.stmt('INSERT INTO tokens (id, name, role, apps, stages, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
@@ -284,7 +365,14 @@ export class SqliteStorage extends SqliteReads implements Storage {
   private dataVersion = 0;
   private dataVersionChecked = false;
 
-  constructor(readonly file: string) {
+  /** A WAL scrub that could not finish and is retried off the request path (see scrubDeleted). */
+  private scrubRetry: NodeJS.Timeout | undefined;
+
+  /** `log`: where the store tells the operator what they must know (never a value). */
+  constructor(
+    readonly file: string,
+    private readonly log: StorageLog = { info: () => {}, warn: (msg) => process.stderr.write(`${msg}\n`) },
+  ) {
     const writer = new Database(file);
     configure(writer);
     const version = writer.pragma('user_version', { simple: true }) as number;
@@ -345,15 +433,53 @@ export class SqliteStorage extends SqliteReads implements Storage {
 
   /**
    * Moves the WAL's content into the database and empties the WAL, so a deleted value's old
-   * page images do not linger there (secure_delete handles free pages).
+   * page images do not linger there (secure_delete handles free pages). SPEC §5: when another
+   * process holds a read transaction (a backup tool, the sqlite shell) the checkpoint cannot
+   * finish; then it warns (naming no value) and retries on a timer, off the request path, until
+   * it succeeds. No attempt waits: busy_timeout is 0 while it runs, so no request stalls behind
+   * a reader (the default 5 s wait froze the server).
    */
   scrubDeleted(): void {
-    this.writer.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.scrubRetry) return; // a retry is due and covers this change too (it empties the whole WAL)
+    if (this.checkpointed()) return;
+    this.log.warn(
+      'could not scrub the write-ahead log after a value was deleted: another process holds a read transaction on the store (a backup tool or the sqlite shell?); retrying in the background until it succeeds',
+    );
+    this.retryScrub(250);
+  }
+
+  /** One non-blocking TRUNCATE checkpoint; true when the WAL was fully checkpointed and emptied. */
+  private checkpointed(): boolean {
+    if (this.writer.inTransaction) return false; // a transaction of the queue is open: try later
+    this.writer.pragma('busy_timeout = 0');
+    try {
+      const [result] = this.writer.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      return !!result && result.busy === 0 && result.log === result.checkpointed;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return false;
+      throw err;
+    } finally {
+      this.writer.pragma('busy_timeout = 5000');
+    }
+  }
+
+  private retryScrub(delayMs: number) {
+    this.scrubRetry = setTimeout(() => {
+      this.scrubRetry = undefined;
+      if (!this.writer.open) return;
+      if (!this.checkpointed()) return this.retryScrub(Math.min(delayMs * 2, 5_000));
+      this.log.info('finished the WAL scrub that was waiting for another process to end its read transaction');
+    }, delayMs);
+    // Never keeps a process alive on its own; closing the store checkpoints what it can.
+    this.scrubRetry.unref();
   }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
+    clearTimeout(this.scrubRetry);
+    this.scrubRetry = undefined;
     await this.queue;
     this.db.close();
     this.writer.close();
