@@ -27,6 +27,7 @@ let clusterPromise: Promise<PgCluster> | null = null;
 const cluster = () => (clusterPromise ??= startCluster());
 
 async function pgPortal(dir: string, url: string, masterKey: string, adminToken?: string): Promise<PortalProc> {
+  fs.mkdirSync(dir, { recursive: true });
   return startPortal({ dataDir: path.join(dir, 'data'), masterKey, adminToken, logLevel: 'warn', env: { PORTAL_DATABASE_URL: url } });
 }
 
@@ -41,6 +42,7 @@ export async function measurePostgresRead(o: LoadOptions): Promise<Row[]> {
     const url = await (await cluster()).createDatabase('bench_read');
     const pg = await pgPortal(path.join(dir, 'pg'), url, newMasterKey());
     started.push(pg);
+    fs.mkdirSync(path.join(dir, 'sqlite'), { recursive: true });
     const sqlite = await startPortal({ dataDir: path.join(dir, 'sqlite', 'data'), masterKey: newMasterKey(), logLevel: 'warn' });
     started.push(sqlite);
     const a = await setupReadApp(pg.url, pg.adminToken);
