@@ -1,7 +1,7 @@
 // `npm run bench` (scripts/bench.mjs builds, then runs this with tsx): every performance measure,
 // printed as a table and written to bench-results/latest.json. Not part of npm test.
 //
-// usage: npm run bench -- [--only=runtime,scale,publish,compare,webview,extension,code,keychain,postgres] [--quick]
+// usage: npm run bench -- [--only=runtime,scale,history,publish,compare,webview,extension,code,keychain,postgres] [--quick]
 //          [--rounds=N] [--seconds=S] [--connections=C] [--big-values=N] [--no-log-off]
 //          [--profile=DIR] [--keep] [--strict]
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { measureCodeInEditor, measureCredentialScan } from './code';
 import { EXTENSION_GOAL_TEXT, measureExtension } from './extension';
 import { measureCompare } from './compare';
+import { measureHistory } from './history';
 import { measureKeychainFallback } from './keychain';
 import { measurePostgres } from './postgres';
 import { measurePublish } from './publish';
@@ -20,7 +21,7 @@ import { measureRuntimeRead, measureScale } from './runtime';
 import { log, ROOT } from './lib/util';
 import { measureWebview } from './webview';
 
-const MEASURES = ['runtime', 'scale', 'publish', 'compare', 'webview', 'extension', 'code', 'keychain', 'postgres'] as const;
+const MEASURES = ['runtime', 'scale', 'history', 'publish', 'compare', 'webview', 'extension', 'code', 'keychain', 'postgres'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -107,6 +108,15 @@ async function main() {
       )),
     );
   }
+  if (want('history')) {
+    const big = num(values['big-values'], 1_000_000);
+    log(`run-time read with history kept for ${big} values vs the same store without`);
+    rows.push(
+      ...(await guarded('history-read', `run-time read with history kept for ${big.toLocaleString('en-US')} values, req/s`, '>= 0.9x', () =>
+        measureHistory({ ...load, values: big, nodeArgs: serverProfile('history-read') }),
+      )),
+    );
+  }
   if (want('publish')) {
     log('publish of 5,000 settings vs a raw transaction; republish unchanged');
     rows.push(
@@ -117,7 +127,7 @@ async function main() {
   }
   if (want('compare')) {
     log('compare of 2 stages x 5,000 settings vs one stage read');
-    rows.push(...(await guarded('compare', 'compare of 2 stages x 5,000 settings', '<= 2x', () => measureCompare({ settings: 5000, rounds: quick ? 3 : 7, nodeArgs: serverProfile('compare') }))));
+    rows.push(...(await guarded('compare', 'compare of 2 stages x 5,000 settings', '<= 2x', () => measureCompare({ settings: 5000, rounds: quick ? 5 : 15, nodeArgs: serverProfile('compare') }))));
   }
   if (want('webview')) {
     log('Stage Values webview, first render of 2,000 settings in Chromium');

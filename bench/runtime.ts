@@ -20,13 +20,13 @@ export interface LoadOptions {
   keep?: boolean;
 }
 
-const STAGES = ['development', 'qa', 'production'];
+export const STAGES = ['development', 'qa', 'production'];
 
-function runtimeTarget(name: string, p: { url: string; pid: number }, token: string): LoadTarget {
+export function runtimeTarget(name: string, p: { url: string; pid: number }, token: string): LoadTarget {
   return { name, url: `${p.url}/api/v1/runtime/settings`, headers: { authorization: `Bearer ${token}` }, pid: p.pid };
 }
 
-async function getBytes(url: string, token?: string): Promise<{ bytes: Buffer; contentType: string; headers: Headers }> {
+export async function getBytes(url: string, token?: string): Promise<{ bytes: Buffer; contentType: string; headers: Headers }> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
   return { bytes: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') ?? 'application/json', headers: res.headers };
@@ -36,7 +36,7 @@ async function getBytes(url: string, token?: string): Promise<{ bytes: Buffer; c
  * The read right after a write, when the server's memo of the answer is gone and it reads the
  * store (SQL, decryption): a value of the read app is changed, then one run-time read timed.
  */
-async function readAfterWrite(p: PortalProc, runtimeToken: string, n: number): Promise<number> {
+export async function readAfterWrite(p: PortalProc, runtimeToken: string, n: number): Promise<number> {
   const name = 'Setting00001';
   let version = (await api<{ settings: Array<{ name: string; version: number }> }>(p.url, p.adminToken, 'GET', `/apps/${READ_APP}/stages/${READ_STAGE}/settings`)).body.settings.find((s) => s.name === name)!.version;
   const times: number[] = [];
@@ -55,7 +55,7 @@ async function readAfterWrite(p: PortalProc, runtimeToken: string, n: number): P
 }
 
 /** A fresh portal with the read app and `totalValues` stored values (the read app's 100 included). */
-async function portalWithValues(dir: string, totalValues: number, o: LoadOptions, logLevel = 'info'): Promise<{ portal: PortalProc; runtimeToken: string }> {
+export async function portalWithValues(dir: string, totalValues: number, o: LoadOptions, logLevel = 'info'): Promise<{ portal: PortalProc; runtimeToken: string; masterKey: string }> {
   const dataDir = path.join(dir, 'data');
   const masterKey = newMasterKey();
   let portal = await startPortal({ dataDir, masterKey, logLevel });
@@ -65,7 +65,7 @@ async function portalWithValues(dir: string, totalValues: number, o: LoadOptions
     seedFiller(path.join(dataDir, 'portal.db'), masterKey, STAGES, totalValues);
     portal = await startPortal({ dataDir, masterKey, adminToken: portal.adminToken, logLevel, nodeArgs: o.nodeArgs });
   }
-  return { portal, runtimeToken };
+  return { portal, runtimeToken, masterKey };
 }
 
 export async function measureRuntimeRead(o: LoadOptions & { logOff?: boolean }): Promise<Row[]> {

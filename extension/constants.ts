@@ -48,7 +48,7 @@ export const CONTEXT = {
   published: 'odcSettings.published',
 } as const;
 
-export const DIAGNOSTIC_SOURCE = 'ODC Settings';
+export const DIAGNOSTIC_SOURCE = 'ODC Settings'; // l10n-ignore: the product's name, shown as the Problems source
 export const DIAGNOSTIC_CODES = {
   syntax: 'json-syntax',
   shape: 'definitions-shape',
@@ -56,4 +56,4 @@ export const DIAGNOSTIC_CODES = {
   credentialDefault: 'credential-default',
 } as const;
 
-export const LOG_CHANNEL_NAME = 'ODC Settings';
+export const LOG_CHANNEL_NAME = 'ODC Settings'; // l10n-ignore: the product's name, the Output channel's

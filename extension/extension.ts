@@ -28,6 +28,7 @@ import { TokenStore } from './services/tokenStore';
 import { PublishStatus } from './status/publishStatus';
 import { testHooksFor, type OdcSettingsApi } from './testApi';
 import { ConfirmSeam } from './ui/confirm';
+import { useTranslator } from './l10n';
 import { onSecretCheckboxChanged } from './views/secretCheckbox';
 import { SettingStatusCache } from './views/settingStatus';
 import { SettingsTreeProvider } from './views/settingsTree';
@@ -36,6 +37,8 @@ import { registerStageValues } from './webviews/stageValuesPanel';
 
 export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi | undefined> {
   const subs = context.subscriptions;
+  // Modules that stay free of 'vscode' (and the Stage Values host shared with the portal page) translate through common/l10n.ts.
+  subs.push({ dispose: useTranslator((message, ...args) => vscode.l10n.t(message, ...args)) });
   const log = vscode.window.createOutputChannel(LOG_CHANNEL_NAME, { log: true });
   subs.push(log);
 
@@ -140,7 +143,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     }),
     backupStageValues: async (appKey) => {
       const doc = stageValues.provider.documents.get(appKey);
-      if (!doc) throw new Error(`no Stage Values editor is open for ${appKey}`);
+      if (!doc) throw new Error(vscode.l10n.t('no Stage Values editor is open for {0}', appKey));
       const destination = vscode.Uri.joinPath(context.globalStorageUri, 'backup-probe');
       return stageValues.provider.backupCustomDocument(doc, { destination }, new vscode.CancellationTokenSource().token);
     },

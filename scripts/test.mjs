@@ -45,6 +45,7 @@ const suites = {
   typecheck: () => [bin('tsc'), '-p', 'tsconfig.json', '--noEmit'],
   'typecheck-webview': () => [bin('tsc'), '-p', 'webview/tsconfig.json', '--noEmit'],
   'typecheck-browser-tests': () => [bin('tsc'), '-p', 'tsconfig.tests-browser.json', '--noEmit'],
+  'typecheck-portal': () => [bin('tsc'), '-p', 'portal/tsconfig.json', '--noEmit'],
   build: () => ['node', 'scripts/build.mjs'],
   unit: () => nodeTest('test/unit'),
   server: () => nodeTest('test/server'),
@@ -58,6 +59,8 @@ const suites = {
   'vscode-multiroot': () =>
     fs.existsSync(path.join(root, 'dist/test/vscode-multiroot/index.js')) ? ['node', 'scripts/run-vscode-tests.mjs', '.', 'dist/test/vscode-multiroot/index.js', multirootWorkspace()] : null,
   ui: () => nodeTest('test/ui'),
+  // The portal's own web UI (portal/, server/web/) in Chromium against the real server.
+  web: () => nodeTest('test/web'),
   reliability: () => nodeTest('test/reliability'),
 };
 

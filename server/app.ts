@@ -30,6 +30,9 @@ import { RUNTIME_PATH, RUNTIME_ROLES, runtimeReader, runtimeRouter, sendRuntimeA
 import { problemOfDomainError, RETRY_AFTER_SECONDS } from './http/problems';
 import { DomainError } from './services/errors';
 import type { Portal } from './services/portal';
+import { loadPortalAssets, pagesRouter, type PortalAssets } from './web/pages';
+import { sessionStorageFor } from './web/sessionStorage';
+import { currentSessionRouter, signInRouter, WebSessions } from './web/sessions';
 
 export interface AppDeps {
   portal: Portal;
@@ -41,6 +44,8 @@ export interface AppDeps {
   authLimits?: LimiterOptions;
   /** The run-time read's fast path in front of Express (default on; off to compare the two paths). */
   fastPath?: boolean;
+  /** The web UI's built assets (default: dist/portal, if built; null: no web UI). */
+  portalAssets?: PortalAssets | null;
 }
 
 /** The request listener, and close(): ends the limiter's window (writing its audit record). */
@@ -201,8 +206,17 @@ export function createApp(deps: AppDeps): PortalApp {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  const auth = authenticator(portal.tokens, limiter);
+  // The web UI's sessions (server/web): a session cookie authenticates like a bearer token.
+  const sessionStorage = sessionStorageFor(portal.storage);
+  const sessions = new WebSessions({
+    storage: sessionStorage,
+    audit: (actor, entry) => portal.audit.recordRefusal(actor, entry),
+    onAuditError: (err) => logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'could not write the audit record of a web session'),
+  });
+  const auth = authenticator(portal.tokens, limiter, sessions.resolve);
+  v1.use(signInRouter(sessions, auth));
   v1.use(authenticate(auth));
+  v1.use(sessions.noStore);
   v1.use(jsonBody);
   // First: the run-time read is the hot path (every app instance), and no other route shares its path.
   const readRuntime = runtimeReader(portal.values);
@@ -211,9 +225,11 @@ export function createApp(deps: AppDeps): PortalApp {
     const body: StagesResponse = { stages: portal.stages };
     res.json(body);
   });
+  v1.use(currentSessionRouter(sessions));
   v1.use(appsRouter(portal));
   v1.use(adminRouter(portal));
   app.use(API_PREFIX, v1);
+  app.use(pagesRouter(sessions, deps.portalAssets === undefined ? loadPortalAssets() : deps.portalAssets));
 
   app.use((req) => {
     throw notFound(`no route ${req.method} ${req.path.slice(0, 200)}; see ${API_PREFIX}/openapi.json`);
@@ -279,6 +295,7 @@ export function createApp(deps: AppDeps): PortalApp {
   const close = async () => {
     limiter.flush();
     await Promise.all([...recording]);
+    await sessionStorage.close();
   };
   if (deps.fastPath === false) return Object.assign<RequestListener, { close(): Promise<void> }>((req, res) => app(req, res), { close });
   const fastUrl = API_PREFIX + RUNTIME_PATH;

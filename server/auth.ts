@@ -198,8 +198,12 @@ export type AuthOutcome = TokenRecord | HttpProblem;
  */
 export type Authenticator = (req: IncomingMessage, url: string) => Promise<AuthOutcome>;
 
-export function authenticator(tokens: TokenService, limiter: FailedAuthLimiter): Authenticator {
+export function authenticator(tokens: TokenService, limiter: FailedAuthLimiter, resolveSession?: (req: IncomingMessage) => Promise<AuthOutcome | null>): Authenticator {
   return async (req) => {
+    // A web UI session (server/web/sessions.ts), when there is no bearer token: a live one is a
+    // valid credential like a token (never limited); null goes on as a request without one.
+    const session = req.headers.authorization === undefined && resolveSession ? await resolveSession(req) : null;
+    if (session) return session;
     const header = req.headers.authorization ?? '';
     const match = /^bearer +([A-Za-z0-9_-]{1,200}) *$/i.exec(header);
     const token = match ? await tokens.find(match[1]!) : null;

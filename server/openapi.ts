@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import * as api from '../common/api';
 import { appDefinitionsSchema } from '../common/definitions';
+import * as session from '../common/session';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -19,6 +20,10 @@ type Op = {
   query?: Array<{ name: string; description: string; schema: Record<string, unknown> }>;
   /** Answers If-None-Match with 304 and sends an ETag. */
   etag?: boolean;
+  /** Only the web UI's session cookie authenticates it (no bearer token). */
+  session?: boolean;
+  /** More than the roles: what a client must know. */
+  description?: string;
 };
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -36,7 +41,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 /** Every 4xx an operation can answer: each route's own, and those every route of its kind gives. */
 function errorsOf(op: Op): number[] {
   const codes = new Set<number>([400, ...(op.errors ?? [])]); // 400: any request can lack a Host header
-  if (op.roles !== 'anyone') [401, 403, 429].forEach((c) => codes.add(c));
+  if (!op.roles.startsWith('anyone')) [401, 403, 429].forEach((c) => codes.add(c));
   if (op.request) [413, 415].forEach((c) => codes.add(c));
   return [...codes].sort((a, b) => a - b);
 }
@@ -129,6 +134,26 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     },
     '/tokens/{id}': { delete: { operationId: 'revokeToken', summary: 'Revoke a token', roles: 'admin', status: 204, errors: [404, 409] } },
+    // The web UI's sessions (SPEC §14). A session cookie authenticates any person's route like a
+    // bearer token; a write with it needs the same origin (Origin or Sec-Fetch-Site) and the
+    // session's csrfToken in X-CSRF-Token, else 403.
+    '/sessions': {
+      post: {
+        operationId: 'signIn',
+        summary: 'Sign in to the web UI: answers the session cookie (HttpOnly, SameSite=Strict, Path=/; Secure over https) and a csrfToken',
+        roles: 'anyone (with a person token in the body)',
+        request: session.createSessionRequestSchema,
+        response: session.sessionResponseSchema,
+        status: 201,
+        errors: [401, 403, 429],
+        description:
+          'The token is checked like a bearer token (failures are limited per client). A runtime token cannot sign in (403); a request from another origin is refused (403). The session ends after 30 minutes idle, 8 hours, at sign-out or when the token is revoked.',
+      },
+    },
+    '/sessions/current': {
+      get: { operationId: 'getSession', summary: 'The signed-in session (token name, role, scope, csrfToken); never the token', roles: 'a session', response: session.sessionResponseSchema, session: true },
+      delete: { operationId: 'signOut', summary: 'Sign out: ends the session and clears the cookie', roles: 'a session', status: 204, session: true },
+    },
     '/runtime/settings': {
       get: {
         operationId: 'getRuntimeSettings',
@@ -162,11 +187,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
       paths[path]![method] = {
         operationId: op.operationId,
         summary: op.summary,
-        description: `Roles: ${op.roles}.`,
+        description: `Roles: ${op.roles}.${op.description ? ` ${op.description}` : ''}`,
         ...(params.length ? { parameters: params } : {}),
         ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.request) } } } } : {}),
         responses,
-        ...(op.roles === 'anyone' ? { security: [] } : {}),
+        ...(op.roles.startsWith('anyone') ? { security: [] } : op.session ? { security: [{ session: [] }] } : {}),
       };
     }
   }
@@ -180,10 +205,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
     servers: [{ url: api.API_PREFIX }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: session.SESSION_COOKIE, description: 'The web UI session (POST /sessions). Writes also need the X-CSRF-Token header and the same origin.' },
+      },
       schemas: { Problem: json(api.problemSchema) },
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
   };
 }

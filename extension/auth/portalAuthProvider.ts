@@ -11,7 +11,7 @@ import type { TokenStore } from '../services/tokenStore';
 import { CONFIG, CONTEXT } from '../constants';
 
 export const AUTH_PROVIDER_ID = 'odc-portal';
-export const AUTH_PROVIDER_LABEL = 'ODC Portal';
+export const AUTH_PROVIDER_LABEL = 'ODC Portal'; // l10n-ignore: a product name (the Accounts menu's provider)
 const ACCOUNTS_KEY = 'odcSettings.accounts';
 
 /** What the token box shows; the seam tests replace (a password box cannot be typed into from the host). */
@@ -170,7 +170,7 @@ export class PortalAuthProvider implements vscode.AuthenticationProvider, vscode
     await this.sync();
     void vscode.commands.executeCommand('setContext', CONTEXT.portalReachable, true);
     const session = this.known.get(PortalAuthProvider.sessionId(serverUrl));
-    if (!session) throw new Error(`the session for ${serverUrl} was not stored`);
+    if (!session) throw new Error(vscode.l10n.t('the session for {0} was not stored', serverUrl));
     return { ...session, stages };
   }
 

@@ -5,8 +5,12 @@
 // under other names (UUIDs, hashes, base64 data) are left alone: that keeps false positives low.
 // Pure (no vscode import); messages name the kind, never the value.
 import { credentialPatternKind, isHighEntropyToken } from '../../common/credentials';
+import * as l10n from '../l10n';
 import type { StringLiteral } from './scanner';
 
+// Credential kinds name what a string looks like inside a message ("... looks like {kind}"). They
+// share the vocabulary of common/credentials.ts, which stays English (common/ knows no vscode).
+// l10n-ignore: a credential kind, see above
 export const TEAM_PATTERN_KIND = 'a value matching a team pattern (odcSettings.secretPatterns)';
 
 /** Names in code that say "this holds a credential": apiKey, API_KEY, client_secret, dbPassword, authToken... */
@@ -29,21 +33,21 @@ export function compileSecretPatterns(value: unknown): CompiledPatterns {
   const patterns: RegExp[] = [];
   const errors: string[] = [];
   if (value === undefined || value === null) return { patterns, errors };
-  if (!Array.isArray(value)) return { patterns, errors: ['odcSettings.secretPatterns must be a list of regular expressions'] };
+  if (!Array.isArray(value)) return { patterns, errors: [l10n.t('odcSettings.secretPatterns must be a list of regular expressions')] };
   value.forEach((p: unknown, i) => {
     if (typeof p !== 'string' || p === '') {
-      errors.push(`odcSettings.secretPatterns[${i}] must be a non-empty string`);
+      errors.push(l10n.t('odcSettings.secretPatterns[{0}] must be a non-empty string', i));
       return;
     }
     let re: RegExp;
     try {
       re = new RegExp(p);
     } catch (err) {
-      errors.push(`odcSettings.secretPatterns[${i}] is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`);
+      errors.push(l10n.t('odcSettings.secretPatterns[{0}] is not a valid regular expression ({1})', i, (err as Error).message.replace(/^Invalid regular expression: /, '')));
       return;
     }
     if (re.test('')) {
-      errors.push(`odcSettings.secretPatterns[${i}] matches the empty string, so it would flag every string`);
+      errors.push(l10n.t('odcSettings.secretPatterns[{0}] matches the empty string, so it would flag every string', i));
       return;
     }
     patterns.push(re);
@@ -71,7 +75,7 @@ export function literalCredentialKind(literal: Pick<StringLiteral, 'value' | 'co
   const name = literal.context;
   if (!name || !CREDENTIAL_NAME.test(name) || NOT_CREDENTIAL_NAME.test(name)) return undefined;
   if (UUID.test(v) || INTEGRITY.test(v) || PLACEHOLDER.test(v)) return undefined;
-  if (isHighEntropyToken(v)) return 'a random key or token';
+  if (isHighEntropyToken(v)) return 'a random key or token'; // l10n-ignore: a credential kind (common/credentials.ts has the same)
   if (passwordLike(v)) return 'a password';
   return undefined;
 }

@@ -92,8 +92,8 @@ export class CodeDiagnostics implements vscode.Disposable {
       const problem = undefinedRead(this.index, env, read.variable);
       if (!problem) continue;
       const message = problem.nearMiss
-        ? `${read.variable} is not a setting's variable; did you mean ${problem.nearMiss}? (${env.entry.relativePath})`
-        : `No setting of ${env.entry.parsed?.app.name ?? env.entry.folder.name} maps to ${read.variable} (variables with the prefix ${env.prefix} are the app's settings)`;
+        ? vscode.l10n.t("{0} is not a setting's variable; did you mean {1}? ({2})", read.variable, problem.nearMiss, env.entry.relativePath)
+        : vscode.l10n.t("No setting of {0} maps to {1} (variables with the prefix {2} are the app's settings)", env.entry.parsed?.app.name ?? env.entry.folder.name, read.variable, env.prefix);
       const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(read.start), doc.positionAt(read.end)), message, vscode.DiagnosticSeverity.Warning);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = CODE_DIAGNOSTIC_CODES.undefinedSetting;
@@ -101,7 +101,7 @@ export class CodeDiagnostics implements vscode.Disposable {
     }
     for (const finding of findCredentials(scan.strings, this.index.teamPatterns())) {
       const range = new vscode.Range(doc.positionAt(finding.literal.start), doc.positionAt(finding.literal.end));
-      const d = new vscode.Diagnostic(range, `Hard-coded credential: this string looks like ${finding.kind}. Move it to a secret setting.`, vscode.DiagnosticSeverity.Warning);
+      const d = new vscode.Diagnostic(range, vscode.l10n.t('Hard-coded credential: this string looks like {0}. Move it to a secret setting.', finding.kind), vscode.DiagnosticSeverity.Warning);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = CODE_DIAGNOSTIC_CODES.hardcodedCredential;
       out.push(d);
@@ -135,7 +135,7 @@ export class CodeQuickFixes implements vscode.CodeActionProvider {
         const problem = read && undefinedRead(this.index, env, read.variable);
         if (!read || !problem) continue;
         if (problem.nearMiss) {
-          const use = new vscode.CodeAction(`Use ${problem.nearMiss}`, vscode.CodeActionKind.QuickFix);
+          const use = new vscode.CodeAction(vscode.l10n.t('Use {0}', problem.nearMiss), vscode.CodeActionKind.QuickFix);
           use.edit = new vscode.WorkspaceEdit();
           use.edit.replace(doc.uri, diagnostic.range, problem.nearMiss);
           use.diagnostics = [diagnostic];
@@ -144,15 +144,15 @@ export class CodeQuickFixes implements vscode.CodeActionProvider {
         }
         const bare = env.prefix && read.variable.startsWith(env.prefix) ? read.variable.slice(env.prefix.length) : read.variable;
         const name = settingNameForEnv(bare);
-        const add = new vscode.CodeAction(`Add setting "${name}"…`, vscode.CodeActionKind.QuickFix);
-        add.command = { command: COMMANDS.addSetting, title: 'Add setting', arguments: [{ folder, name }] };
+        const add = new vscode.CodeAction(vscode.l10n.t('Add setting "{0}"…', name), vscode.CodeActionKind.QuickFix);
+        add.command = { command: COMMANDS.addSetting, title: vscode.l10n.t('Add setting'), arguments: [{ folder, name }] };
         add.diagnostics = [diagnostic];
         actions.push(add);
       } else {
         const literal = scan.strings.find((s) => s.start === offset);
         if (!literal) continue;
-        const move = new vscode.CodeAction('Move to a secret setting', vscode.CodeActionKind.QuickFix);
-        move.command = { command: CODE_COMMANDS.moveToSecret, title: 'Move to a secret setting', arguments: [{ uri: doc.uri.toString(), offset, version: doc.version }] };
+        const move = new vscode.CodeAction(vscode.l10n.t('Move to a secret setting'), vscode.CodeActionKind.QuickFix);
+        move.command = { command: CODE_COMMANDS.moveToSecret, title: vscode.l10n.t('Move to a secret setting'), arguments: [{ uri: doc.uri.toString(), offset, version: doc.version }] };
         move.diagnostics = [diagnostic];
         move.isPreferred = true;
         actions.push(move);

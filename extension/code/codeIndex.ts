@@ -131,7 +131,9 @@ export class CodeIndex implements vscode.Disposable {
     const report = errors.join('\n');
     if (report && report !== this.reportedPatternErrors) {
       this.log.warn(report);
-      void vscode.window.showWarningMessage(`${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}. It is ignored until fixed.`);
+      void vscode.window.showWarningMessage(
+        errors.length > 1 ? vscode.l10n.t('{0} (and {1} more). It is ignored until fixed.', errors[0]!, errors.length - 1) : vscode.l10n.t('{0}. It is ignored until fixed.', errors[0]!),
+      );
     }
     this.reportedPatternErrors = report;
     this.patterns = patterns;

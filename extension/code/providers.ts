@@ -25,9 +25,9 @@ export class SettingCompletionProvider implements vscode.CompletionItemProvider 
     for (const [variable, names] of env.index.byVariable) {
       if (names.length !== 1) continue;
       const setting = env.settings.get(names[0]!)!;
-      const item = new SettingCompletionItem({ label: variable, description: setting.isSecret ? 'secret' : setting.type }, setting.isSecret ? vscode.CompletionItemKind.Constant : vscode.CompletionItemKind.Variable, setting);
+      const item = new SettingCompletionItem({ label: variable, description: setting.isSecret ? vscode.l10n.t('secret') : setting.type }, setting.isSecret ? vscode.CompletionItemKind.Constant : vscode.CompletionItemKind.Variable, setting);
       item.range = range;
-      item.detail = `${setting.name} · ${setting.rawType ?? '?'}${setting.isSecret ? ' · secret' : ''}`;
+      item.detail = setting.isSecret ? vscode.l10n.t('{0} · {1} · secret', setting.name, setting.rawType ?? '?') : `${setting.name} · ${setting.rawType ?? '?'}`;
       // The description is added in resolveCompletionItem, for the item the user looks at: with
       // thousands of settings, sending every description with the list costs more than the list.
       // Settings first, ahead of words VS Code suggests from the file.
@@ -40,7 +40,7 @@ export class SettingCompletionProvider implements vscode.CompletionItemProvider 
   resolveCompletionItem(item: vscode.CompletionItem): vscode.CompletionItem {
     // VS Code hands back the item this provider made (the extension host keeps it by id).
     if (item instanceof SettingCompletionItem) {
-      item.documentation = new vscode.MarkdownString(item.setting.description ? escapeMarkdown(item.setting.description) : '_No description._');
+      item.documentation = new vscode.MarkdownString(item.setting.description ? escapeMarkdown(item.setting.description) : vscode.l10n.t('_No description._'));
     }
     return item;
   }
@@ -79,23 +79,27 @@ export class SettingHoverProvider implements vscode.HoverProvider {
     if (!at?.setting) return undefined;
     const { setting, env } = at;
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${escapeMarkdown(setting.name)}** · ${escapeMarkdown(setting.rawType ?? '?')} · ${setting.isSecret ? '$(lock) secret' : 'not secret'}\n\n`);
+    md.appendMarkdown(
+      (setting.isSecret ? vscode.l10n.t('**{0}** · {1} · $(lock) secret', escapeMarkdown(setting.name), escapeMarkdown(setting.rawType ?? '?')) : vscode.l10n.t('**{0}** · {1} · not secret', escapeMarkdown(setting.name), escapeMarkdown(setting.rawType ?? '?'))) + '\n\n',
+    );
     md.supportThemeIcons = true;
     if (setting.description) md.appendMarkdown(`${escapeMarkdown(setting.description)}\n\n`);
-    if (!setting.isSecret && setting.defaultValue !== undefined) md.appendMarkdown('Has a default value.\n\n');
-    md.appendMarkdown(`App ${escapeMarkdown(env.entry.parsed?.app.name ?? env.entry.folder.name)}, ${escapeMarkdown(env.entry.relativePath)}\n\n`);
+    if (!setting.isSecret && setting.defaultValue !== undefined) md.appendMarkdown(vscode.l10n.t('Has a default value.') + '\n\n');
+    md.appendMarkdown(vscode.l10n.t('App {0}, {1}', escapeMarkdown(env.entry.parsed?.app.name ?? env.entry.folder.name), escapeMarkdown(env.entry.relativePath)) + '\n\n');
     const status = await this.stages.statusFor(env.entry, setting.name);
-    if (status.kind === 'signed-out') md.appendMarkdown('_Sign in to the portal to see which stages have a value._');
-    else if (status.kind === 'unavailable') md.appendMarkdown(`_Stage status unavailable: ${escapeMarkdown(status.reason)}_`);
-    else if (status.kind === 'pending') md.appendMarkdown('_Stage status is loading; hover again in a moment._');
+    if (status.kind === 'signed-out') md.appendMarkdown(vscode.l10n.t('_Sign in to the portal to see which stages have a value._'));
+    else if (status.kind === 'unavailable') md.appendMarkdown(vscode.l10n.t('_Stage status unavailable: {0}_', escapeMarkdown(status.reason)));
+    else if (status.kind === 'pending') md.appendMarkdown(vscode.l10n.t('_Stage status is loading; hover again in a moment._'));
     else {
       const lines = status.stages.map((s) => {
-        if (!s.published) return `- ${escapeMarkdown(s.name)}: not published yet`;
-        if (!s.hasValue) return `- ${escapeMarkdown(s.name)}: ${setting.isSecret ? '**missing**' : s.hasDefault ? 'no value (uses the default)' : 'no value'}`;
-        const when = s.updatedAt ? `, changed ${escapeMarkdown(s.updatedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'))}${s.updatedBy ? ` by ${escapeMarkdown(s.updatedBy)}` : ''}` : '';
-        return `- ${escapeMarkdown(s.name)}: has a value${when}`;
+        const stage = escapeMarkdown(s.name);
+        if (!s.published) return vscode.l10n.t('- {0}: not published yet', stage);
+        if (!s.hasValue) return setting.isSecret ? vscode.l10n.t('- {0}: **missing**', stage) : s.hasDefault ? vscode.l10n.t('- {0}: no value (uses the default)', stage) : vscode.l10n.t('- {0}: no value', stage);
+        if (!s.updatedAt) return vscode.l10n.t('- {0}: has a value', stage);
+        const when = escapeMarkdown(s.updatedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'));
+        return s.updatedBy ? vscode.l10n.t('- {0}: has a value, changed {1} by {2}', stage, when, escapeMarkdown(s.updatedBy)) : vscode.l10n.t('- {0}: has a value, changed {1}', stage, when);
       });
-      md.appendMarkdown(`Stages:\n\n${lines.join('\n')}`);
+      md.appendMarkdown(vscode.l10n.t('Stages:') + `\n\n${lines.join('\n')}`);
     }
     return new vscode.Hover(md, at.range);
   }

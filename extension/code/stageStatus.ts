@@ -4,6 +4,7 @@
 // Only presence, when and by whom are kept: values are dropped as the answer arrives.
 import type * as vscode from 'vscode';
 import type { AppEntry } from '../definitions/definitionsModel';
+import * as l10n from '../l10n';
 import type { PortalSession } from '../services/session';
 
 export interface StagePresence {
@@ -57,7 +58,7 @@ export class StageStatusCache implements vscode.Disposable {
     }
     if (!signedIn) return { kind: 'signed-out' };
     const app = entry.parsed?.app.key;
-    if (!app) return { kind: 'unavailable', reason: 'the definitions file has no app key' };
+    if (!app) return { kind: 'unavailable', reason: l10n.t('the definitions file has no app key') };
     let cached = this.apps.get(app);
     if (!cached || Date.now() - cached.at > TTL_MS) {
       cached = { at: Date.now(), result: this.fetch(app).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))) };

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { checkValue } from '../../common/values';
 import { checkSettingName, type SettingDefinition } from '../../common/definitions';
+import * as l10n from '../l10n';
 import { pickType, promptSettingName, validateNewSettingName } from '../ui/prompts';
 import type { Deps } from './deps';
 import { CommandInputError, parseArgs, resolveApp, settingTypeSchema, targetArgsSchema } from './targets';
@@ -25,15 +26,15 @@ export function addSettingCommand(deps: Pick<Deps, 'model' | 'log'>) {
     if (name === undefined) return undefined;
     const nameProblem = validateNewSettingName(name, existing) ?? checkSettingName(name);
     if (nameProblem) throw new CommandInputError(nameProblem);
-    const type = args.type ?? (await pickType(undefined, `Type of "${name}"`));
+    const type = args.type ?? (await pickType(undefined, l10n.t('Type of "{0}"', name)));
     if (!type) return undefined;
     const setting: SettingDefinition = { name, type };
     if (args.description) setting.description = args.description;
     if (args.isSecret) setting.isSecret = true;
     if (args.defaultValue !== undefined) {
-      if (args.isSecret) throw new CommandInputError('a secret has no default value');
+      if (args.isSecret) throw new CommandInputError(l10n.t('a secret has no default value'));
       const problem = checkValue(type, args.defaultValue, false);
-      if (problem) throw new CommandInputError(`default value ${problem}`);
+      if (problem) throw new CommandInputError(l10n.t('default value {0}', problem));
       setting.defaultValue = args.defaultValue;
     }
     await deps.model.edit(entry, { op: 'add', setting });

@@ -3,6 +3,7 @@
 // remove it). Publishing keeps stage values valid for the new type and deletes the others.
 import { z } from 'zod';
 import { checkValue } from '../../common/values';
+import * as l10n from '../l10n';
 import { pickType, promptDefaultValue } from '../ui/prompts';
 import { isTreeNode } from '../views/treeNodes';
 import type { Deps } from './deps';
@@ -17,27 +18,27 @@ const argsSchema = targetArgsSchema.extend({
 export function changeTypeCommand(deps: Pick<Deps, 'model' | 'log'>) {
   return async (arg?: unknown): Promise<boolean> => {
     const args = parseArgs(argsSchema, arg);
-    const target = await resolveSetting(deps.model, arg, 'Change the type of which setting?');
+    const target = await resolveSetting(deps.model, arg, l10n.t('Change the type of which setting?'));
     if (!target) return false;
     const { entry, setting } = target;
-    const type = args.type ?? (await pickType(setting.type, `New type of "${setting.name}"`));
+    const type = args.type ?? (await pickType(setting.type, l10n.t('New type of "{0}"', setting.name)));
     if (!type || (type === setting.type && args.defaultValue === undefined)) return false;
     let defaultValue: string | undefined = setting.defaultValue;
     if (args.defaultValue !== undefined) {
       defaultValue = args.defaultValue ?? undefined;
     } else if (defaultValue !== undefined && checkValue(type, defaultValue, false)) {
       if (arg !== undefined && !isTreeNode(arg)) {
-        throw new CommandInputError(`the default of "${setting.name}" is not valid for ${type}; pass defaultValue (or null to remove it)`);
+        throw new CommandInputError(l10n.t('the default of "{0}" is not valid for {1}; pass defaultValue (or null to remove it)', setting.name, type));
       }
       // The old default does not fit: offer it for editing; an empty answer for a non-Text type removes it.
       const answer = await promptDefaultValueOrNone(setting.name, type, defaultValue);
       if (answer === 'cancelled') return false;
       defaultValue = answer;
     }
-    if (setting.isSecret && defaultValue !== undefined) throw new CommandInputError('a secret has no default value');
+    if (setting.isSecret && defaultValue !== undefined) throw new CommandInputError(l10n.t('a secret has no default value'));
     if (defaultValue !== undefined) {
       const problem = checkValue(type, defaultValue, false);
-      if (problem) throw new CommandInputError(`default value ${problem}`);
+      if (problem) throw new CommandInputError(l10n.t('default value {0}', problem));
     }
     await deps.model.edit(entry, { op: 'setType', name: setting.name, type, defaultValue });
     deps.log.info(`changed the type of ${setting.name} to ${type} in ${entry.folder.name}/${entry.relativePath}`);

@@ -16,13 +16,13 @@ export function createDefinitionsFileCommand(deps: Pick<Deps, 'model' | 'log'>) 
     const args = parseArgs(argsSchema, arg);
     const entry = await resolveApp(deps.model, arg, { requireFile: false });
     if (!entry) return undefined;
-    if (entry.parsed) throw new CommandInputError(`${entry.relativePath} already exists in ${entry.folder.name}`);
+    if (entry.parsed) throw new CommandInputError(vscode.l10n.t('{0} already exists in {1}', entry.relativePath, entry.folder.name));
     const key = args.key ?? (await promptAppKey(suggestAppKey(entry.folder.name)));
     if (key === undefined) return undefined;
-    if (!APP_KEY_PATTERN.test(key)) throw new CommandInputError('app key must be 1-64 characters of a-z, 0-9 and "-", starting with a letter');
+    if (!APP_KEY_PATTERN.test(key)) throw new CommandInputError(vscode.l10n.t('app key must be 1-64 characters of a-z, 0-9 and "-", starting with a letter'));
     const name = args.appName ?? (await promptAppName(entry.folder.name));
     if (name === undefined) return undefined;
-    if (name.trim() === '' || name.length > MAX_APP_NAME_LENGTH) throw new CommandInputError(`app name must be 1-${MAX_APP_NAME_LENGTH} characters and not blank`);
+    if (name.trim() === '' || name.length > MAX_APP_NAME_LENGTH) throw new CommandInputError(vscode.l10n.t('app name must be 1-{0} characters and not blank', MAX_APP_NAME_LENGTH));
     const created = await deps.model.create(entry, newDefinitionsText({ key, name }));
     deps.log.info(`created ${entry.folder.name}/${entry.relativePath} for app ${key}`);
     if (args.open ?? true) await vscode.window.showTextDocument(created.uri, { preview: false });

@@ -15,7 +15,7 @@ export function openDefinitionsFileCommand(deps: Pick<Deps, 'model'>) {
 export function revealSettingCommand(deps: Pick<Deps, 'model'>) {
   return async (arg?: unknown): Promise<void> => {
     parseArgs(targetArgsSchema, arg);
-    const target = await resolveSetting(deps.model, arg, 'Show which setting?');
+    const target = await resolveSetting(deps.model, arg, vscode.l10n.t('Show which setting?'));
     const root = target?.entry.parsed?.root;
     if (!target || !root) return;
     const doc = await vscode.workspace.openTextDocument(target.entry.uri);

@@ -9,7 +9,7 @@ export type CommandHandler = (...args: unknown[]) => unknown;
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : 'unexpected error';
+  return typeof err === 'string' ? err : vscode.l10n.t('unexpected error');
 }
 
 export function register(subscriptions: vscode.Disposable[], log: vscode.LogOutputChannel, id: CommandId, handler: CommandHandler): void {
@@ -20,7 +20,7 @@ export function register(subscriptions: vscode.Disposable[], log: vscode.LogOutp
       } catch (err) {
         const message = errorMessage(err);
         log.error(`${id}: ${message}`);
-        void vscode.window.showErrorMessage(message.charAt(0).toUpperCase() + message.slice(1), 'Show Log').then((choice) => {
+        void vscode.window.showErrorMessage(message.charAt(0).toUpperCase() + message.slice(1), vscode.l10n.t('Show Log')).then((choice) => {
           if (choice) log.show(true);
         });
         return undefined;

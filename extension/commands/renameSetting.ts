@@ -2,6 +2,7 @@
 // setting (and its stage values, secrets included) and adds the new one; it asks first and says so.
 import { z } from 'zod';
 import { promptSettingName, validateNewSettingName } from '../ui/prompts';
+import * as l10n from '../l10n';
 import type { Deps } from './deps';
 import { CommandInputError, parseArgs, resolveSetting, targetArgsSchema } from './targets';
 
@@ -10,7 +11,7 @@ const argsSchema = targetArgsSchema.extend({ newName: z.string().optional() });
 export function renameSettingCommand(deps: Pick<Deps, 'model' | 'log' | 'confirm'>) {
   return async (arg?: unknown): Promise<string | undefined> => {
     const args = parseArgs(argsSchema, arg);
-    const target = await resolveSetting(deps.model, arg, 'Rename which setting?');
+    const target = await resolveSetting(deps.model, arg, l10n.t('Rename which setting?'));
     if (!target) return undefined;
     const { entry, setting } = target;
     const existing = entry.parsed?.settings.map((s) => s.name) ?? [];
@@ -20,11 +21,20 @@ export function renameSettingCommand(deps: Pick<Deps, 'model' | 'log' | 'confirm
     if (problem) throw new CommandInputError(problem);
     const ok = await deps.confirm({
       kind: 'rename-setting',
-      message: `Rename "${setting.name}" to "${newName}"?`,
+      message: l10n.t('Rename "{0}" to "{1}"?', setting.name, newName),
       detail:
-        `The portal matches names exactly, so publishing this rename deletes every stage's values of "${setting.name}"${setting.isSecret ? ' (a secret: its values are gone for good)' : ''}, ` +
-        `and "${newName}" starts with no value in any stage. The publish plan lists each value it deletes before anything happens.`,
-      confirmLabel: 'Rename',
+        setting.isSecret
+          ? l10n.t(
+              `The portal matches names exactly, so publishing this rename deletes every stage's values of "{0}" (a secret: its values are gone for good), and "{1}" starts with no value in any stage. The publish plan lists each value it deletes before anything happens.`,
+              setting.name,
+              newName,
+            )
+          : l10n.t(
+              `The portal matches names exactly, so publishing this rename deletes every stage's values of "{0}", and "{1}" starts with no value in any stage. The publish plan lists each value it deletes before anything happens.`,
+              setting.name,
+              newName,
+            ),
+      confirmLabel: l10n.t('Rename'),
     });
     if (!ok) return undefined;
     await deps.model.edit(entry, { op: 'rename', name: setting.name, newName });

@@ -13,7 +13,7 @@ export function setSecretCommand(deps: Pick<Deps, 'model' | 'confirm' | 'log'>) 
   /** Resolves to true when the file now has the requested state because of this call. */
   return async (arg?: unknown, isSecretArg?: unknown): Promise<boolean> => {
     const args = parseArgs(argsSchema, arg);
-    const target = await resolveSetting(deps.model, arg, 'Toggle Is Secret of which setting?');
+    const target = await resolveSetting(deps.model, arg, vscode.l10n.t('Toggle Is Secret of which setting?'));
     if (!target) return false;
     const { entry, setting } = target;
     const wanted = args.isSecret ?? (typeof isSecretArg === 'boolean' ? isSecretArg : !setting.isSecret);
@@ -23,20 +23,20 @@ export function setSecretCommand(deps: Pick<Deps, 'model' | 'confirm' | 'log'>) 
       wanted
         ? {
             kind: 'mark-secret',
-            message: `Mark "${setting.name}" as secret?`,
+            message: vscode.l10n.t('Mark "{0}" as secret?', setting.name),
             detail: [
               hadDefault
-                ? `Its default value will be removed from ${entry.relativePath}. The old value stays in version-control history: treat it as exposed and rotate it.`
-                : `A secret has no default value.`,
-              'Its value will be set per stage in the portal, encrypted and never shown again. Publishing deletes the plain-text values stored for it in every stage; each stage then needs the secret set.',
+                ? vscode.l10n.t('Its default value will be removed from {0}. The old value stays in version-control history: treat it as exposed and rotate it.', entry.relativePath)
+                : vscode.l10n.t('A secret has no default value.'),
+              vscode.l10n.t('Its value will be set per stage in the portal, encrypted and never shown again. Publishing deletes the plain-text values stored for it in every stage; each stage then needs the secret set.'),
             ].join('\n\n'),
-            confirmLabel: 'Mark as Secret',
+            confirmLabel: vscode.l10n.t('Mark as Secret'),
           }
         : {
             kind: 'unmark-secret',
-            message: `Make "${setting.name}" a non-secret setting?`,
-            detail: "Publishing will delete this setting's values in every stage (a secret is never turned into plain text). Set them again in the portal afterwards.",
-            confirmLabel: 'Make Not Secret',
+            message: vscode.l10n.t('Make "{0}" a non-secret setting?', setting.name),
+            detail: vscode.l10n.t("Publishing will delete this setting's values in every stage (a secret is never turned into plain text). Set them again in the portal afterwards."),
+            confirmLabel: vscode.l10n.t('Make Not Secret'),
           },
     );
     if (!ok) {
@@ -47,7 +47,7 @@ export function setSecretCommand(deps: Pick<Deps, 'model' | 'confirm' | 'log'>) 
     deps.log.info(`${setting.name} is now ${wanted ? 'secret' : 'not secret'} in ${entry.folder.name}/${entry.relativePath}${wanted && hadDefault ? ' (default removed)' : ''}`);
     if (wanted && hadDefault) {
       void vscode.window.showWarningMessage(
-        `"${setting.name}" is now secret and its default was removed from ${entry.relativePath}. The old value stays in version-control history: rotate it, then set the new value per stage in the portal.`,
+        vscode.l10n.t('"{0}" is now secret and its default was removed from {1}. The old value stays in version-control history: rotate it, then set the new value per stage in the portal.', setting.name, entry.relativePath),
       );
     }
     return true;

@@ -71,7 +71,7 @@ export function signInCommand(deps: SignInDeps) {
           await deps.auth.signOut(serverUrl);
           throw new SignInError(vscode.l10n.t('VS Code did not let ODC Settings use the ODC Portal account ({0}).', err instanceof Error ? err.message : String(err)), 'refused');
         }));
-      if (granted?.account.id !== serverUrl) throw new Error(`VS Code answered no session for ${serverUrl}`);
+      if (granted?.account.id !== serverUrl) throw new Error(vscode.l10n.t('VS Code answered no session for {0}', serverUrl));
     } catch (err) {
       if (!(err instanceof SignInError)) throw err;
       void vscode.window.showErrorMessage(err.message);

@@ -30,7 +30,7 @@ export function parseArgs<S extends z.ZodType>(schema: S, arg: unknown): Partial
   if (arg === undefined || arg === null || isTreeNode(arg)) return {};
   const parsed = schema.safeParse(arg);
   if (!parsed.success) {
-    throw new CommandInputError(`invalid command arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; ')}`);
+    throw new CommandInputError(vscode.l10n.t('invalid command arguments: {0}', parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'} ${i.message}`).join('; ')));
   }
   return parsed.data as Partial<z.infer<S>>;
 }
@@ -42,21 +42,21 @@ export async function resolveApp(model: DefinitionsModel, arg: unknown, opts: { 
   const folder = targetArgsSchema.safeParse(arg ?? {}).data?.folder;
   if (folder !== undefined) {
     const entry = model.entryFor(folder);
-    if (!entry) throw new CommandInputError(`no workspace folder "${folder}"`);
-    if (requireFile && !entry.parsed) throw new CommandInputError(`${entry.relativePath} does not exist in ${entry.folder.name}; create it first`);
+    if (!entry) throw new CommandInputError(vscode.l10n.t('no workspace folder "{0}"', folder));
+    if (requireFile && !entry.parsed) throw new CommandInputError(vscode.l10n.t('{0} does not exist in {1}; create it first', entry.relativePath, entry.folder.name));
     return entry;
   }
   const candidates = requireFile ? model.apps() : model.all().filter((e) => !e.parsed);
   if (candidates.length === 0) {
-    if (requireFile) throw new CommandInputError('this workspace has no definitions file (odc-app.json); run "ODC: Create Definitions File" first');
-    if (model.all().length === 0) throw new CommandInputError('open a folder first: the definitions file lives in a workspace folder');
+    if (requireFile) throw new CommandInputError(vscode.l10n.t('this workspace has no definitions file (odc-app.json); run "ODC: Create Definitions File" first'));
+    if (model.all().length === 0) throw new CommandInputError(vscode.l10n.t('open a folder first: the definitions file lives in a workspace folder'));
     const only = model.all().length === 1 ? model.all()[0] : undefined;
-    throw new CommandInputError(only ? `${only.relativePath} already exists in ${only.folder.name}` : 'every workspace folder already has a definitions file');
+    throw new CommandInputError(only ? vscode.l10n.t('{0} already exists in {1}', only.relativePath, only.folder.name) : vscode.l10n.t('every workspace folder already has a definitions file'));
   }
   if (candidates.length === 1) return candidates[0];
   const picked = await vscode.window.showQuickPick(
     candidates.map((e) => ({ label: e.parsed?.app.name ?? e.folder.name, description: e.folder.name, entry: e })),
-    { title: 'Which app?', ignoreFocusOut: true },
+    { title: vscode.l10n.t('Which app?'), ignoreFocusOut: true },
   );
   return picked?.entry;
 }
@@ -74,17 +74,17 @@ export async function resolveSetting(model: DefinitionsModel, arg: unknown, titl
   if (!entry) return undefined;
   if (name !== undefined) return find(entry, name);
   const settings = entry.parsed?.settings ?? [];
-  if (settings.length === 0) throw new CommandInputError(`${entry.relativePath} has no settings yet; add one first`);
+  if (settings.length === 0) throw new CommandInputError(vscode.l10n.t('{0} has no settings yet; add one first', entry.relativePath));
   const picked = await vscode.window.showQuickPick(
-    settings.map((s) => ({ label: s.name, description: `${s.rawType ?? '?'}${s.isSecret ? ' · secret' : ''}`, setting: s })),
+    settings.map((s) => ({ label: s.name, description: s.isSecret ? vscode.l10n.t('{0} · secret', s.rawType ?? '?') : (s.rawType ?? '?'), setting: s })),
     { title, ignoreFocusOut: true },
   );
   return picked ? { entry, setting: picked.setting } : undefined;
 }
 
 function find(entry: AppEntry | undefined, name: string): SettingTarget {
-  if (!entry?.parsed) throw new CommandInputError('the definitions file is gone; refresh the Settings view');
+  if (!entry?.parsed) throw new CommandInputError(vscode.l10n.t('the definitions file is gone; refresh the Settings view'));
   const setting = entry.parsed.settings.find((s) => s.name === name);
-  if (!setting) throw new CommandInputError(`there is no setting named "${name}" in ${entry.relativePath}`);
+  if (!setting) throw new CommandInputError(vscode.l10n.t('there is no setting named "{0}" in {1}', name, entry.relativePath));
   return { entry, setting };
 }

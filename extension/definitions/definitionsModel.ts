@@ -9,15 +9,15 @@ import { CONFIG } from '../constants';
 import { applyDefinitionsEdit, minimalEdit, parseDefinitionsText, type DefinitionsEdit, type ParsedDefinitions } from './definitionsText';
 
 /** What Edit > Undo names for each kind of edit. */
-const EDIT_LABELS: Record<DefinitionsEdit['op'], string> = {
-  add: 'Add Setting',
-  rename: 'Rename Setting',
-  setDescription: 'Edit Description',
-  setType: 'Change Type',
-  setDefault: 'Edit Default Value',
-  setSecret: 'Toggle Is Secret',
-  delete: 'Delete Setting',
-};
+const editLabels = (): Record<DefinitionsEdit['op'], string> => ({
+  add: vscode.l10n.t('Add Setting'),
+  rename: vscode.l10n.t('Rename Setting'),
+  setDescription: vscode.l10n.t('Edit Description'),
+  setType: vscode.l10n.t('Change Type'),
+  setDefault: vscode.l10n.t('Edit Default Value'),
+  setSecret: vscode.l10n.t('Toggle Is Secret'),
+  delete: vscode.l10n.t('Delete Setting'),
+});
 
 export interface AppEntry {
   readonly folder: vscode.WorkspaceFolder;
@@ -198,7 +198,7 @@ export class DefinitionsModel implements vscode.Disposable {
 
   private async write(entry: AppEntry, edit: DefinitionsEdit): Promise<void> {
     if ((await this.readDisk(entry.uri)) === undefined && !this.openDocument(entry.uri)?.isDirty) {
-      throw new Error(`${entry.relativePath} no longer exists in ${entry.folder.name}`);
+      throw new Error(vscode.l10n.t('{0} no longer exists in {1}', entry.relativePath, entry.folder.name));
     }
     const doc = this.openDocument(entry.uri) ?? (await vscode.workspace.openTextDocument(entry.uri));
     if (!doc.isDirty) await this.catchUpWithDisk(doc);
@@ -207,12 +207,12 @@ export class DefinitionsModel implements vscode.Disposable {
     if (!change) return;
     const we = new vscode.WorkspaceEdit();
     we.replace(doc.uri, new vscode.Range(doc.positionAt(change.offset), doc.positionAt(change.offset + change.length)), change.content, {
-      label: EDIT_LABELS[edit.op],
+      label: editLabels()[edit.op],
       needsConfirmation: false,
     });
-    if (!(await vscode.workspace.applyEdit(we))) throw new Error(`VS Code refused the edit to ${entry.relativePath}; is the file read-only?`);
+    if (!(await vscode.workspace.applyEdit(we))) throw new Error(vscode.l10n.t('VS Code refused the edit to {0}; is the file read-only?', entry.relativePath));
     if (!(await doc.save())) {
-      throw new Error(`the change is in the editor of ${entry.relativePath} but could not be saved (did the file change on disk?); save it yourself`);
+      throw new Error(vscode.l10n.t('the change is in the editor of {0} but could not be saved (did the file change on disk?); save it yourself', entry.relativePath));
     }
   }
 
@@ -230,14 +230,14 @@ export class DefinitionsModel implements vscode.Disposable {
       if (disk === undefined || doc.isDirty || doc.getText() === disk) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`${vscode.workspace.asRelativePath(doc.uri)} changed on disk and VS Code has not reloaded it yet; try again`);
+    throw new Error(vscode.l10n.t('{0} changed on disk and VS Code has not reloaded it yet; try again', vscode.workspace.asRelativePath(doc.uri)));
   }
 
   /** Writes a new definitions file (refuses to overwrite one). */
   async create(entry: AppEntry, text: string): Promise<AppEntry> {
     const key = entry.folder.uri.toString();
     await this.serialize(key, async () => {
-      if ((await this.readText(entry.uri)) !== undefined) throw new Error(`${entry.relativePath} already exists in ${entry.folder.name}`);
+      if ((await this.readText(entry.uri)) !== undefined) throw new Error(vscode.l10n.t('{0} already exists in {1}', entry.relativePath, entry.folder.name));
       await vscode.workspace.fs.writeFile(entry.uri, new TextEncoder().encode(text));
     });
     return (await this.reload(key)) ?? entry;

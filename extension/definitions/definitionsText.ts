@@ -12,6 +12,7 @@ import {
   SETTING_TYPES,
 } from '../../common/definitions';
 import { credentialHint, type CredentialHint } from '../../common/credentials';
+import * as l10n from '../l10n';
 
 export interface TextSpan {
   offset: number;
@@ -89,7 +90,7 @@ export function parseDefinitionsText(text: string): ParsedDefinitions {
   const errors: jsonc.ParseError[] = [];
   const root = jsonc.parseTree(text, errors, PARSE_OPTIONS);
   const syntaxErrors = errors.map((e) => ({ offset: e.offset, length: Math.max(e.length, 1), message: describeParseError(e.error) }));
-  if (!root && syntaxErrors.length === 0) syntaxErrors.push({ offset: 0, length: 0, message: 'the file is empty; it should hold a JSON object with "app" and "settings"' });
+  if (!root && syntaxErrors.length === 0) syntaxErrors.push({ offset: 0, length: 0, message: l10n.t('the file is empty; it should hold a JSON object with "app" and "settings"') });
   return { text, root, ...describeValue(root ? jsonc.getNodeValue(root) : undefined, syntaxErrors) };
 }
 
@@ -111,24 +112,24 @@ function describeValue(value: unknown, syntaxErrors: SyntaxError[]): Omit<Parsed
 function describeParseError(code: jsonc.ParseErrorCode): string {
   const name = jsonc.printParseErrorCode(code);
   const words: Record<string, string> = {
-    InvalidSymbol: 'invalid symbol',
-    InvalidNumberFormat: 'invalid number',
-    PropertyNameExpected: 'a property name is expected',
-    ValueExpected: 'a value is expected',
-    ColonExpected: 'a colon is expected',
-    CommaExpected: 'a comma is expected',
-    CloseBraceExpected: 'a closing brace is expected',
-    CloseBracketExpected: 'a closing bracket is expected',
-    EndOfFileExpected: 'the end of the file is expected',
-    InvalidCommentToken: 'comments are not allowed in this file',
-    UnexpectedEndOfComment: 'unexpected end of comment',
-    UnexpectedEndOfString: 'unexpected end of string',
-    UnexpectedEndOfNumber: 'unexpected end of number',
-    InvalidUnicode: 'invalid unicode escape',
-    InvalidEscapeCharacter: 'invalid escape character',
-    InvalidCharacter: 'invalid character',
+    InvalidSymbol: l10n.t('invalid symbol'),
+    InvalidNumberFormat: l10n.t('invalid number'),
+    PropertyNameExpected: l10n.t('a property name is expected'),
+    ValueExpected: l10n.t('a value is expected'),
+    ColonExpected: l10n.t('a colon is expected'),
+    CommaExpected: l10n.t('a comma is expected'),
+    CloseBraceExpected: l10n.t('a closing brace is expected'),
+    CloseBracketExpected: l10n.t('a closing bracket is expected'),
+    EndOfFileExpected: l10n.t('the end of the file is expected'),
+    InvalidCommentToken: l10n.t('comments are not allowed in this file'),
+    UnexpectedEndOfComment: l10n.t('unexpected end of comment'),
+    UnexpectedEndOfString: l10n.t('unexpected end of string'),
+    UnexpectedEndOfNumber: l10n.t('unexpected end of number'),
+    InvalidUnicode: l10n.t('invalid unicode escape'),
+    InvalidEscapeCharacter: l10n.t('invalid escape character'),
+    InvalidCharacter: l10n.t('invalid character'),
   };
-  return `JSON syntax error: ${words[name] ?? name}`;
+  return l10n.t('JSON syntax error: {0}', words[name] ?? name);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -228,24 +229,24 @@ function detectEol(text: string): string {
 /** The new text after `edit`; throws EditError when the file cannot take it (no such setting, not an object...). */
 export function applyDefinitionsEdit(text: string, edit: DefinitionsEdit): string {
   const parsed = parseDefinitionsText(text);
-  if (parsed.syntaxErrors.length > 0) throw new EditError('the definitions file has JSON syntax errors; fix them first (see the Problems panel)');
-  if (!parsed.root || parsed.root.type !== 'object') throw new EditError('the definitions file must hold a JSON object');
+  if (parsed.syntaxErrors.length > 0) throw new EditError(l10n.t('the definitions file has JSON syntax errors; fix them first (see the Problems panel)'));
+  if (!parsed.root || parsed.root.type !== 'object') throw new EditError(l10n.t('the definitions file must hold a JSON object'));
   const options: jsonc.ModificationOptions = { formattingOptions: { insertSpaces: true, tabSize: 2, eol: detectEol(text) } };
   const set = (t: string, path: jsonc.JSONPath, value: unknown, extra: Partial<jsonc.ModificationOptions> = {}) =>
     jsonc.applyEdits(t, jsonc.modify(t, path, value, { ...options, ...extra }));
 
   if (edit.op === 'add') {
     if (parsed.settings.some((s) => s.name.toLowerCase() === edit.setting.name.toLowerCase())) {
-      throw new EditError(`a setting named "${edit.setting.name}" already exists (names are unique, ignoring case)`);
+      throw new EditError(l10n.t('a setting named "{0}" already exists (names are unique, ignoring case)', edit.setting.name));
     }
     const settingsNode = jsonc.findNodeAtLocation(parsed.root, ['settings']);
     if (!settingsNode) return set(text, ['settings'], [cleanSetting(edit.setting)]);
-    if (settingsNode.type !== 'array') throw new EditError('"settings" must be an array');
+    if (settingsNode.type !== 'array') throw new EditError(l10n.t('"settings" must be an array'));
     return set(text, ['settings', -1], cleanSetting(edit.setting), { isArrayInsertion: true });
   }
 
   const index = indexOfSetting(parsed, edit.name);
-  if (index === undefined) throw new EditError(`there is no setting named "${edit.name}" in the definitions file`);
+  if (index === undefined) throw new EditError(l10n.t('there is no setting named "{0}" in the definitions file', edit.name));
   const at = (field: string): jsonc.JSONPath => ['settings', index, field];
   const has = (t: string, field: string) => {
     const r = jsonc.parseTree(t, [], PARSE_OPTIONS);
@@ -256,7 +257,7 @@ export function applyDefinitionsEdit(text: string, edit: DefinitionsEdit): strin
   switch (edit.op) {
     case 'rename': {
       const clash = parsed.settings.find((s) => s.index !== index && s.name.toLowerCase() === edit.newName.toLowerCase());
-      if (clash) throw new EditError(`a setting named "${clash.name}" already exists (names are unique, ignoring case)`);
+      if (clash) throw new EditError(l10n.t('a setting named "{0}" already exists (names are unique, ignoring case)', clash.name));
       return set(text, at('name'), edit.newName);
     }
     case 'setDescription':
@@ -267,7 +268,7 @@ export function applyDefinitionsEdit(text: string, edit: DefinitionsEdit): strin
     }
     case 'setDefault':
       if (edit.defaultValue !== undefined && parsed.settings.find((s) => s.index === index)?.isSecret) {
-        throw new EditError(`"${edit.name}" is a secret: a secret has no default value; set its value per stage in the portal`);
+        throw new EditError(l10n.t('"{0}" is a secret: a secret has no default value; set its value per stage in the portal', edit.name));
       }
       return edit.defaultValue === undefined ? remove(text, 'defaultValue') : set(text, at('defaultValue'), edit.defaultValue);
     case 'setSecret': {

@@ -41,7 +41,11 @@ export function definitionsDiagnostics(parsed: ParsedDefinitions): vscode.Diagno
   for (const w of parsed.credentialWarnings) {
     add(
       spanOfPath(parsed.root, w.path),
-      `The default value of "${w.name}" looks like ${w.hint.kind}. A credential must not live in the definitions file: mark the setting secret (Quick Fix: Set as secret) and rotate the value, since it stays in version-control history.`,
+      vscode.l10n.t(
+        'The default value of "{0}" looks like {1}. A credential must not live in the definitions file: mark the setting secret (Quick Fix: Set as secret) and rotate the value, since it stays in version-control history.',
+        w.name,
+        w.hint.kind,
+      ),
       vscode.DiagnosticSeverity.Warning,
       DIAGNOSTIC_CODES.credentialDefault,
     );

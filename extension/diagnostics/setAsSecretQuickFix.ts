@@ -24,12 +24,12 @@ export class SetAsSecretQuickFix implements vscode.CodeActionProvider {
         return offset >= span.offset && offset <= span.offset + span.length;
       });
       if (!warning) continue;
-      const action = new vscode.CodeAction(`Set "${warning.name}" as secret`, vscode.CodeActionKind.QuickFix);
+      const action = new vscode.CodeAction(vscode.l10n.t('Set "{0}" as secret', warning.name), vscode.CodeActionKind.QuickFix);
       action.diagnostics = [diagnostic];
       action.isPreferred = true;
       action.command = {
         command: COMMANDS.setSecret,
-        title: 'Set as secret',
+        title: vscode.l10n.t('Set as secret'),
         arguments: [{ folder: entry.folder.uri.toString(), name: warning.name, isSecret: true }],
       };
       actions.push(action);

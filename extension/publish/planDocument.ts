@@ -15,20 +15,20 @@ export function registerPlanDocuments(): vscode.Disposable {
     changed,
     vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, {
       onDidChange: changed.event,
-      provideTextDocumentContent: (uri) => texts.get(uri.path) ?? 'This publish plan is no longer available; publish again to see the current one.\n',
+      provideTextDocumentContent: (uri) => texts.get(uri.path) ?? vscode.l10n.t('This publish plan is no longer available; publish again to see the current one.') + '\n',
     }),
   );
 }
 
 export function planText(app: string, revision: number, plan: PublishPlan, deletionLines: string[]): string {
-  const list = (title: string, lines: string[]) => (lines.length ? [`${title} (${lines.length}):`, ...lines.map((l) => `  - ${l}`), ''] : []);
+  const list = (title: string, lines: string[]) => (lines.length ? [vscode.l10n.t('{0} ({1}):', title, lines.length), ...lines.map((l) => `  - ${l}`), ''] : []);
   return [
-    `Publish plan for app "${app}" against revision ${revision}`,
+    vscode.l10n.t('Publish plan for app "{0}" against revision {1}', app, revision),
     '',
-    ...list('Stored values deleted', deletionLines),
-    ...list('Settings added', plan.added),
-    ...list('Settings removed', plan.removed),
-    ...list('Settings changed', plan.changed.map((c) => `${c.name}: ${c.changes.join(', ')}`)),
+    ...list(vscode.l10n.t('Stored values deleted'), deletionLines),
+    ...list(vscode.l10n.t('Settings added'), plan.added),
+    ...list(vscode.l10n.t('Settings removed'), plan.removed),
+    ...list(vscode.l10n.t('Settings changed'), plan.changed.map((c) => `${c.name}: ${c.changes.join(', ')}`)),
   ].join('\n');
 }
 

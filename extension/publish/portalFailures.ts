@@ -3,6 +3,7 @@
 import { PortalError } from '../services/portalError';
 import { NotSignedInError } from '../services/session';
 import { COMMANDS } from '../constants';
+import * as l10n from '../l10n';
 
 export type FailureKind = 'not-signed-in' | 'unreachable' | 'unauthorized' | 'forbidden' | 'conflict' | 'invalid' | 'other';
 
@@ -41,31 +42,36 @@ export function sentences(...parts: Array<string | undefined>): string {
   return out.join(' ');
 }
 
-const article = (word: string) => (/^[aeiou]/i.test(word) ? `An ${word}` : `A ${word}`);
-
 export function describeFailure(err: unknown, ctx: { serverUrl: string; app?: string; action?: 'publish'; retry?: Omit<FailureAction, 'label'> }): Failure {
-  const signIn: FailureAction = { label: 'Sign In', command: COMMANDS.signIn };
+  const signIn: FailureAction = { label: l10n.t('Sign In'), command: COMMANDS.signIn };
   if (err instanceof NotSignedInError) return { kind: 'not-signed-in', message: sentences(err.message), actions: [signIn] };
-  if (!(err instanceof PortalError)) return { kind: 'other', message: err instanceof Error ? sentences(err.message) : 'Unexpected error.', actions: [] };
+  if (!(err instanceof PortalError)) return { kind: 'other', message: err instanceof Error ? sentences(err.message) : l10n.t('Unexpected error.'), actions: [] };
   if (err.kind === 'unreachable' || err.kind === 'timeout') {
-    return { kind: 'unreachable', message: sentences(err.message, 'Nothing was changed; your definitions file is untouched.'), actions: ctx.retry ? [{ label: 'Try Again', ...ctx.retry }] : [] };
+    return { kind: 'unreachable', message: sentences(err.message, l10n.t('Nothing was changed; your definitions file is untouched.')), actions: ctx.retry ? [{ label: l10n.t('Try Again'), ...ctx.retry }] : [] };
   }
   if (err.kind === 'invalid-response') return { kind: 'other', status: err.status, message: sentences(err.message), actions: [] };
   const detail = err.message;
   switch (err.status) {
     case 401:
-      return { kind: 'unauthorized', status: 401, message: sentences(`The portal at ${ctx.serverUrl} did not accept your token (${detail.replace(/[.]$/, '')}).`, 'Sign in again with a valid token.'), actions: [signIn] };
+      return { kind: 'unauthorized', status: 401, message: sentences(l10n.t('The portal at {0} did not accept your token ({1}).', ctx.serverUrl, detail.replace(/[.]$/, '')), l10n.t('Sign in again with a valid token.')), actions: [signIn] };
     case 403: {
       // The server names the token's role when the role is the reason ("a operator token may not do this; ...").
       const role = /\b(\w+) token may not do this/.exec(detail)?.[1];
       if (ctx.action === 'publish' && role && role !== 'admin' && role !== 'developer') {
-        return { kind: 'forbidden', status: 403, message: `${article(role)} token may not publish. Ask an admin for a developer token.`, actions: [] };
+        return {
+          kind: 'forbidden',
+          status: 403,
+          message: /^[aeiou]/i.test(role)
+            ? l10n.t('An {0} token may not publish. Ask an admin for a developer token.', role)
+            : l10n.t('A {0} token may not publish. Ask an admin for a developer token.', role),
+          actions: [],
+        };
       }
       const scope = /scope does not include (app|stage) "([^"]+)"/.exec(detail);
       if (scope) {
-        return { kind: 'forbidden', status: 403, message: `Your token's scope does not include ${scope[1]} "${scope[2]}". Ask an admin for a token with this ${scope[1]} in scope.`, actions: [] };
+        return { kind: 'forbidden', status: 403, message: l10n.t('Your token\'s scope does not include {0} "{1}". Ask an admin for a token with this {0} in scope.', scope[1]!, scope[2]!), actions: [] };
       }
-      return { kind: 'forbidden', status: 403, message: sentences(detail, `Ask an admin for a token that may do this${ctx.app ? ` for app "${ctx.app}"` : ''}.`), actions: [] };
+      return { kind: 'forbidden', status: 403, message: sentences(detail, ctx.app ? l10n.t('Ask an admin for a token that may do this for app "{0}".', ctx.app) : l10n.t('Ask an admin for a token that may do this.')), actions: [] };
     }
     case 409: {
       const now = err.problem?.currentRevision;
@@ -73,17 +79,23 @@ export function describeFailure(err: unknown, ctx: { serverUrl: string; app?: st
         kind: 'conflict',
         status: 409,
         message: sentences(
-          `Someone else published${ctx.app ? ` "${ctx.app}"` : ''} meanwhile${now !== undefined ? ` (it is now at revision ${now})` : ''}.`,
-          'Nothing was changed; plan again to review what publishing would do now.',
+          ctx.app
+            ? now !== undefined
+              ? l10n.t('Someone else published "{0}" meanwhile (it is now at revision {1}).', ctx.app, now)
+              : l10n.t('Someone else published "{0}" meanwhile.', ctx.app)
+            : now !== undefined
+              ? l10n.t('Someone else published meanwhile (it is now at revision {0}).', now)
+              : l10n.t('Someone else published meanwhile.'),
+          l10n.t('Nothing was changed; plan again to review what publishing would do now.'),
         ),
-        actions: ctx.retry ? [{ label: 'Plan Again', ...ctx.retry }] : [],
+        actions: ctx.retry ? [{ label: l10n.t('Plan Again'), ...ctx.retry }] : [],
       };
     }
     case 422: {
       const named = err.problem?.errors?.map((e) => `${e.name}: ${e.detail.replace(/[.]$/, '')}`) ?? [];
-      return { kind: 'invalid', status: 422, message: named.length ? sentences('The portal refused the definitions.', `${named.join('; ')}.`) : sentences(`The portal refused the definitions: ${detail}`), actions: [] };
+      return { kind: 'invalid', status: 422, message: named.length ? sentences(l10n.t('The portal refused the definitions.'), `${named.join('; ')}.`) : sentences(l10n.t('The portal refused the definitions: {0}', detail)), actions: [] };
     }
     default:
-      return { kind: 'other', status: err.status, message: sentences(`The portal answered ${err.status ?? 'an error'}: ${detail}`), actions: [] };
+      return { kind: 'other', status: err.status, message: sentences(err.status !== undefined ? l10n.t('The portal answered {0}: {1}', err.status, detail) : l10n.t('The portal answered an error: {0}', detail)), actions: [] };
   }
 }

@@ -29,6 +29,7 @@ import {
   type StagesResponse,
   type ValueChange,
 } from '../../common/api';
+import * as l10n from '../l10n';
 import { PortalError } from './portalError';
 
 // PortalError lives in its own small module so that code which only checks `instanceof PortalError`
@@ -68,15 +69,15 @@ export class PortalClient {
     } catch (err) {
       const e = err as { code?: string };
       if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') {
-        throw new PortalError('timeout', `The portal at ${this.opts.serverUrl} did not answer in time. Check that it is running and reachable.`);
+        throw new PortalError('timeout', l10n.t('The portal at {0} did not answer in time. Check that it is running and reachable.', this.opts.serverUrl));
       }
-      throw new PortalError('unreachable', `Cannot reach the portal at ${this.opts.serverUrl} (${e.code ?? 'network error'}). Is the server running? Start it with "npm start" or check odcSettings.serverUrl.`);
+      throw new PortalError('unreachable', l10n.t('Cannot reach the portal at {0} ({1}). Is the server running? Start it with "npm start" or check odcSettings.serverUrl.', this.opts.serverUrl, e.code ?? l10n.t('network error')));
     }
     let json: unknown;
     try {
       json = res.data === '' ? undefined : JSON.parse(res.data);
     } catch {
-      throw new PortalError('invalid-response', `The server at ${this.opts.serverUrl} answered ${res.status} with something that is not JSON; is odcSettings.serverUrl the portal?`, res.status);
+      throw new PortalError('invalid-response', l10n.t('The server at {0} answered {1} with something that is not JSON; is odcSettings.serverUrl the portal?', this.opts.serverUrl, res.status), res.status);
     }
     if (res.status < 200 || res.status >= 300) {
       const problem = problemSchema.safeParse(json);
@@ -84,7 +85,7 @@ export class PortalClient {
       throw new PortalError('http', detail, res.status, problem.success ? problem.data : undefined);
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new PortalError('invalid-response', `The portal's answer to ${method} ${route} was not in the expected form; is the server a compatible version?`, res.status);
+    if (!parsed.success) throw new PortalError('invalid-response', l10n.t("The portal's answer to {0} {1} was not in the expected form; is the server a compatible version?", method, route), res.status);
     return parsed.data;
   }
 

@@ -1,5 +1,6 @@
 // Checks a portal URL before a token is ever sent to it: plain http only to loopback,
 // unless the user turned on odcSettings.allowInsecureHttp.
+import * as l10n from '../l10n';
 
 export type ServerUrlCheck = { ok: true; url: string } | { ok: false; message: string };
 
@@ -10,12 +11,12 @@ export function checkServerUrl(text: string, allowInsecureHttp: boolean): Server
   try {
     url = new URL(text.trim());
   } catch {
-    return { ok: false, message: 'Enter a URL such as http://127.0.0.1:4650' };
+    return { ok: false, message: l10n.t('Enter a URL such as http://127.0.0.1:4650') };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: 'The portal URL must start with http:// or https://' };
-  if (url.username || url.password) return { ok: false, message: 'Put no credentials in the URL; the token is asked for next' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: l10n.t('The portal URL must start with http:// or https://') };
+  if (url.username || url.password) return { ok: false, message: l10n.t('Put no credentials in the URL; the token is asked for next') };
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
-    return { ok: false, message: `Plain http to ${url.hostname} would send your token unencrypted. Use https, or turn on the setting "odcSettings.allowInsecureHttp".` };
+    return { ok: false, message: l10n.t('Plain http to {0} would send your token unencrypted. Use https, or turn on the setting "odcSettings.allowInsecureHttp".', url.hostname) };
   }
   return { ok: true, url: url.origin + url.pathname.replace(/\/+$/, '') };
 }
@@ -46,12 +47,12 @@ export function isFromWorkspace(origin: ServerUrlOrigin): boolean {
 export function describeOrigin(origin: ServerUrlOrigin): string {
   switch (origin) {
     case 'workspace-folder':
-      return "from this folder's settings";
+      return l10n.t("from this folder's settings");
     case 'workspace':
-      return "from this workspace's settings";
+      return l10n.t("from this workspace's settings");
     case 'user':
-      return 'from your user settings';
+      return l10n.t('from your user settings');
     case 'default':
-      return 'the default';
+      return l10n.t('the default');
   }
 }

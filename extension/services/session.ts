@@ -11,7 +11,7 @@ export const DEFAULT_SERVER_URL = 'http://127.0.0.1:4650';
 
 export class NotSignedInError extends Error {
   constructor(serverUrl: string) {
-    super(`Not signed in to the portal at ${serverUrl}. Run "ODC: Sign In".`);
+    super(vscode.l10n.t('Not signed in to the portal at {0}. Run "ODC: Sign In".', serverUrl));
     this.name = 'NotSignedInError';
   }
 }
@@ -30,7 +30,7 @@ export class PortalSession {
     const config = vscode.workspace.getConfiguration(CONFIG_SECTION);
     const text = config.get<string>('serverUrl') || DEFAULT_SERVER_URL;
     const checked = checkServerUrl(text, config.get<boolean>('allowInsecureHttp') ?? false);
-    if (!checked.ok) throw new Error(`odcSettings.serverUrl: ${checked.message}`);
+    if (!checked.ok) throw new Error(`odcSettings.serverUrl: ${checked.message}`); // l10n-ignore: the setting's id, then a translated message
     return checked.url;
   }
 

@@ -74,7 +74,7 @@ export class PublishStatus implements vscode.Disposable {
     private readonly session: PortalSession,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.item.name = 'ODC Settings: publish status';
+    this.item.name = vscode.l10n.t('ODC Settings: publish status');
     this.disposables.push(
       this.item,
       this.publishedChanged,
@@ -170,7 +170,7 @@ export class PublishStatus implements vscode.Disposable {
       return { kind: 'published', app };
     } catch (err) {
       if (err instanceof PortalError && err.status === 404) return { kind: 'unpublished' };
-      const message = err instanceof Error ? err.message : 'unexpected error';
+      const message = err instanceof Error ? err.message : vscode.l10n.t('unexpected error');
       this.log.warn(`status: ${message}`);
       return { kind: 'error', message };
     }
@@ -183,28 +183,28 @@ export class PublishStatus implements vscode.Disposable {
     try {
       serverUrl = this.session.serverUrl();
     } catch (err) {
-      return { state: 'error', text: '$(warning) ODC: server URL', tooltip: (err as Error).message };
+      return { state: 'error', text: vscode.l10n.t('$(warning) ODC: server URL'), tooltip: (err as Error).message };
     }
     const signedIn = await this.updateSignedInContext();
     const key = entry.parsed.app.key ?? '?';
-    if (!signedIn) return { state: 'signed-out', text: '$(account) ODC: Sign In', tooltip: `Not signed in to the portal at ${serverUrl}. Click for actions.`, serverUrl, app: key };
+    if (!signedIn) return { state: 'signed-out', text: vscode.l10n.t('$(account) ODC: Sign In'), tooltip: vscode.l10n.t('Not signed in to the portal at {0}. Click for actions.', serverUrl), serverUrl, app: key };
     const answer = await this.answer(serverUrl, key);
-    if (answer.kind === 'error') return { state: 'error', text: `$(warning) ${key}: portal error`, tooltip: `${serverUrl}\n${answer.message}`, serverUrl, app: key };
+    if (answer.kind === 'error') return { state: 'error', text: vscode.l10n.t('$(warning) {0}: portal error', key), tooltip: `${serverUrl}\n${answer.message}`, serverUrl, app: key };
     const published = answer.kind === 'published' ? answer.app : undefined;
     const revision = published?.revision ?? 0;
     if (!isPublishable(entry.parsed)) {
-      return { state: 'invalid', text: `$(error) ${key} r${revision}`, tooltip: `${serverUrl}\nThe local definitions have problems (see the Problems panel); fix them to publish.`, serverUrl, app: key, revision };
+      return { state: 'invalid', text: `$(error) ${key} r${revision}`, tooltip: `${serverUrl}\n${vscode.l10n.t('The local definitions have problems (see the Problems panel); fix them to publish.')}`, serverUrl, app: key, revision };
     }
     if (!published) {
-      return { state: 'unpublished', text: `$(cloud-upload) ${key}: not published`, tooltip: `${serverUrl}\nApp "${key}" has never been published. Click for actions.`, serverUrl, app: key, revision };
+      return { state: 'unpublished', text: vscode.l10n.t('$(cloud-upload) {0}: not published', key), tooltip: `${serverUrl}\n${vscode.l10n.t('App "{0}" has never been published. Click for actions.', key)}`, serverUrl, app: key, revision };
     }
     const inSync = sameDefinitions(normalizeDefinitions(entry.parsed.doc), published);
     return inSync
-      ? { state: 'in-sync', text: `$(cloud) ${key} r${revision}`, tooltip: `${serverUrl}\nApp "${key}" is published at revision ${revision} and matches ${entry.relativePath}.`, serverUrl, app: key, revision }
+      ? { state: 'in-sync', text: `$(cloud) ${key} r${revision}`, tooltip: `${serverUrl}\n${vscode.l10n.t('App "{0}" is published at revision {1} and matches {2}.', key, revision, entry.relativePath)}`, serverUrl, app: key, revision }
       : {
           state: 'changed',
-          text: `$(cloud-upload) ${key} r${revision} · changed`,
-          tooltip: `${serverUrl}\n${entry.relativePath} differs from revision ${revision} in the portal. Click for actions.`,
+          text: vscode.l10n.t('$(cloud-upload) {0} r{1} · changed', key, revision),
+          tooltip: `${serverUrl}\n${vscode.l10n.t('{0} differs from revision {1} in the portal. Click for actions.', entry.relativePath, revision)}`,
           serverUrl,
           app: key,
           revision,
@@ -217,21 +217,28 @@ export class PublishStatus implements vscode.Disposable {
     const run = (command: string) => () => vscode.commands.executeCommand(command);
     const items: StatusMenuItem[] = [];
     if (s.state === 'signed-out') {
-      items.push({ label: '$(account) Sign In', description: s.serverUrl, run: run(COMMANDS.signIn) });
+      items.push({ label: vscode.l10n.t('$(account) Sign In'), description: s.serverUrl, run: run(COMMANDS.signIn) });
     } else {
-      const publishDetail = s.state === 'in-sync' ? `revision ${s.revision} matches the file` : s.state === 'unpublished' ? 'never published' : s.state === 'changed' ? `the file differs from revision ${s.revision}` : undefined;
-      items.push({ label: '$(cloud-upload) Publish App', description: [s.app, publishDetail].filter(Boolean).join(' · '), run: run(COMMANDS.publishApp) });
-      if (s.revision) items.push({ label: '$(diff) Show Changes Since the Published Revision', description: `revision ${s.revision}`, run: run(COMMANDS.showPublishedChanges) });
-      items.push({ label: '$(sign-out) Sign Out', description: s.serverUrl, run: run(COMMANDS.signOut) });
+      const publishDetail =
+        s.state === 'in-sync'
+          ? vscode.l10n.t('revision {0} matches the file', s.revision ?? 0)
+          : s.state === 'unpublished'
+            ? vscode.l10n.t('never published')
+            : s.state === 'changed'
+              ? vscode.l10n.t('the file differs from revision {0}', s.revision ?? 0)
+              : undefined;
+      items.push({ label: vscode.l10n.t('$(cloud-upload) Publish App'), description: [s.app, publishDetail].filter(Boolean).join(' · '), run: run(COMMANDS.publishApp) });
+      if (s.revision) items.push({ label: vscode.l10n.t('$(diff) Show Changes Since the Published Revision'), description: vscode.l10n.t('revision {0}', s.revision), run: run(COMMANDS.showPublishedChanges) });
+      items.push({ label: vscode.l10n.t('$(sign-out) Sign Out'), description: s.serverUrl, run: run(COMMANDS.signOut) });
     }
-    items.push({ label: '$(output) Open Log', run: run(COMMANDS.showLog) });
+    items.push({ label: vscode.l10n.t('$(output) Open Log'), run: run(COMMANDS.showLog) });
     return items;
   }
 
   /** The status bar item's click. */
   async showMenu(): Promise<void> {
     await this.update();
-    const picked = await vscode.window.showQuickPick(this.menuItems(), { title: `ODC Settings${this.snapshotValue.app ? `: ${this.snapshotValue.app}` : ''}`, placeHolder: this.snapshotValue.tooltip.split('\n').pop() });
+    const picked = await vscode.window.showQuickPick(this.menuItems(), { title: this.snapshotValue.app ? vscode.l10n.t('ODC Settings: {0}', this.snapshotValue.app) : vscode.l10n.t('ODC Settings'), placeHolder: this.snapshotValue.tooltip.split('\n').pop() });
     await picked?.run();
   }
 
@@ -239,18 +246,18 @@ export class PublishStatus implements vscode.Disposable {
   async showPublishedChanges(): Promise<void> {
     const entry = this.currentApp();
     const key = entry?.parsed?.app.key;
-    if (!entry || !key) throw new Error('this workspace has no definitions file with an app.key');
+    if (!entry || !key) throw new Error(vscode.l10n.t('this workspace has no definitions file with an app.key'));
     // Fresh: the diff is about what the portal has now.
     this.answers.delete(`${this.session.serverUrl()} ${key}`);
     const answer = await this.answer(this.session.serverUrl(), key);
     if (answer.kind === 'error') throw new Error(answer.message);
-    if (answer.kind === 'unpublished') throw new Error(`app "${key}" has never been published; there is nothing to compare with yet`);
+    if (answer.kind === 'unpublished') throw new Error(vscode.l10n.t('app "{0}" has never been published; there is nothing to compare with yet', key));
     void this.update();
     await vscode.commands.executeCommand(
       'vscode.diff',
       publishedUri(key),
       entry.uri,
-      `${key}: revision ${answer.app.revision} (portal) ↔ ${entry.relativePath}`,
+      vscode.l10n.t('{0}: revision {1} (portal) ↔ {2}', key, answer.app.revision, entry.relativePath),
       { preview: true } satisfies vscode.TextDocumentShowOptions,
     );
   }

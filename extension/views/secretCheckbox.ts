@@ -16,7 +16,7 @@ export function onSecretCheckboxChanged(
         done = await setSecret(node, state === vscode.TreeItemCheckboxState.Checked);
       } catch (err) {
         log.error(`Is Secret of ${node.name}: ${(err as Error).message}`);
-        void vscode.window.showErrorMessage(`Could not change Is Secret of "${node.name}": ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('Could not change Is Secret of "{0}": {1}', node.name, (err as Error).message));
       }
       if (!done) refreshTree();
     }

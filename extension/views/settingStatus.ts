@@ -10,7 +10,7 @@ import type { PortalSession } from '../services/session';
 /** What the tree shows of one setting: words only, never a value. */
 export interface SettingStatusNote {
   kind: StageWarning['kind'];
-  /** Compact, for the description: "missing in Production". */
+  /** Compact, for the tree item's description (e.g. missing in Production). */
   short: string;
   /** A sentence for the tooltip. */
   long: string;

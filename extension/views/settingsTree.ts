@@ -14,7 +14,7 @@ const MAX_SHOWN_DEFAULT = 60;
 
 /** How a setting's type and default read in the tree; a secret's value is always the mask. */
 export function settingDescription(s: LooseSetting): string {
-  const type = s.rawType ?? 'no type';
+  const type = s.rawType ?? vscode.l10n.t('no type');
   if (s.isSecret) return `${type} · ${SECRET_MASK}`;
   if (s.defaultValue === undefined) return type;
   const shown = s.type === 'Text' || s.defaultValue === '' ? JSON.stringify(s.defaultValue) : s.defaultValue;
@@ -56,11 +56,11 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (parsed.app.key) this.status?.load(parsed.app.key);
     const nodes: TreeNode[] = [];
     if (parsed.syntaxErrors.length > 0) {
-      nodes.push({ kind: 'message', folder: element.folder, text: `${entry.relativePath} is not valid JSON: fix it to see every setting` });
+      nodes.push({ kind: 'message', folder: element.folder, text: vscode.l10n.t('{0} is not valid JSON: fix it to see every setting', entry.relativePath) });
     }
     for (const s of parsed.settings) nodes.push({ kind: 'setting', folder: element.folder, name: s.name, index: s.index } satisfies SettingNode);
     if (parsed.settings.length === 0 && parsed.syntaxErrors.length === 0) {
-      nodes.push({ kind: 'message', folder: element.folder, text: 'No settings yet: add one with +' });
+      nodes.push({ kind: 'message', folder: element.folder, text: vscode.l10n.t('No settings yet: add one with +') });
     }
     return nodes;
   }
@@ -80,11 +80,11 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private appItem(node: AppNode, entry: AppEntry | undefined): vscode.TreeItem {
     const parsed = entry?.parsed;
-    const item = new vscode.TreeItem(parsed?.app.name || entry?.folder.name || 'app', vscode.TreeItemCollapsibleState.Expanded);
+    const item = new vscode.TreeItem(parsed?.app.name || entry?.folder.name || vscode.l10n.t('app'), vscode.TreeItemCollapsibleState.Expanded);
     item.id = `app:${node.folder}`;
     item.contextValue = 'odcApp';
     const problemCount = parsed ? parsed.syntaxErrors.length + parsed.problems.length : 0;
-    item.description = [parsed?.app.key, problemCount ? `${problemCount} problem${problemCount > 1 ? 's' : ''}` : undefined].filter(Boolean).join(' · ');
+    item.description = [parsed?.app.key, problemCount ? (problemCount > 1 ? vscode.l10n.t('{0} problems', problemCount) : vscode.l10n.t('{0} problem', problemCount)) : undefined].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(problemCount ? 'error' : 'package');
     item.resourceUri = entry?.uri;
     item.tooltip = entry ? `${entry.folder.name}/${entry.relativePath}` : undefined;
@@ -96,7 +96,7 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     item.id = `message:${node.folder}:${node.text}`;
     item.contextValue = 'odcMessage';
     item.iconPath = new vscode.ThemeIcon('info');
-    if (entry) item.command = { command: COMMANDS.openDefinitionsFile, title: 'Open Definitions File', arguments: [{ folder: node.folder }] };
+    if (entry) item.command = { command: COMMANDS.openDefinitionsFile, title: vscode.l10n.t('Open Definitions File'), arguments: [{ folder: node.folder }] };
     return item;
   }
 
@@ -109,8 +109,8 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     item.contextValue = s.isSecret ? 'odcSetting.secret' : 'odcSetting';
     item.checkboxState = {
       state: s.isSecret ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
-      tooltip: s.isSecret ? 'Is Secret: uncheck to make it a non-secret setting' : 'Is Secret: check to keep its value only in the portal, encrypted and never shown',
-      accessibilityInformation: { label: `Is Secret, ${s.isSecret ? 'checked' : 'not checked'}` },
+      tooltip: s.isSecret ? vscode.l10n.t('Is Secret: uncheck to make it a non-secret setting') : vscode.l10n.t('Is Secret: check to keep its value only in the portal, encrypted and never shown'),
+      accessibilityInformation: { label: s.isSecret ? vscode.l10n.t('Is Secret, checked') : vscode.l10n.t('Is Secret, not checked') },
     };
     const problems = problemsOfSetting(parsed, s.index);
     const credential = parsed.credentialWarnings.find((w) => w.index === s.index);
@@ -120,16 +120,17 @@ export class SettingsTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     else item.iconPath = new vscode.ThemeIcon('symbol-field');
 
     const md = new vscode.MarkdownString(undefined, false);
-    md.appendMarkdown(`**${escapeMd(s.name)}** · ${escapeMd(s.rawType ?? 'no type')}${s.isSecret ? ' · $(lock) secret' : ''}\n\n`);
+    const type = escapeMd(s.rawType ?? vscode.l10n.t('no type'));
+    md.appendMarkdown((s.isSecret ? vscode.l10n.t('**{0}** · {1} · $(lock) secret', escapeMd(s.name), type) : `**${escapeMd(s.name)}** · ${type}`) + '\n\n');
     md.supportThemeIcons = true;
     if (s.description) md.appendMarkdown(`${escapeMd(s.description)}\n\n`);
-    if (s.isSecret) md.appendMarkdown(`Value set per stage in the portal; never shown (${SECRET_MASK}).\n\n`);
-    else md.appendMarkdown(s.defaultValue === undefined ? 'No default value.\n\n' : 'Default value shown in the description.\n\n');
+    if (s.isSecret) md.appendMarkdown(vscode.l10n.t('Value set per stage in the portal; never shown ({0}).', SECRET_MASK) + '\n\n');
+    else md.appendMarkdown((s.defaultValue === undefined ? vscode.l10n.t('No default value.') : vscode.l10n.t('Default value shown in the description.')) + '\n\n');
     for (const p of problems) md.appendMarkdown(`$(error) ${escapeMd(p)}\n\n`);
-    if (credential) md.appendMarkdown(`$(warning) The default looks like ${escapeMd(credential.hint.kind)}: mark it secret.\n\n`);
-    for (const n of notes) md.appendMarkdown(`$(${n.kind === 'rotation-due' ? 'clock' : 'warning'}) ${escapeMd(n.long)}\n\n`);
+    if (credential) md.appendMarkdown(vscode.l10n.t('$(warning) The default looks like {0}: mark it secret.', escapeMd(credential.hint.kind)) + '\n\n');
+    for (const n of notes) md.appendMarkdown(`${n.kind === 'rotation-due' ? '$(clock)' : '$(warning)'} ${escapeMd(n.long)}\n\n`);
     item.tooltip = md;
-    item.command = { command: COMMANDS.revealSetting, title: 'Show in Definitions File', arguments: [node] };
+    item.command = { command: COMMANDS.revealSetting, title: vscode.l10n.t('Show in Definitions File'), arguments: [node] };
     return item;
   }
 

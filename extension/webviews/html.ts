@@ -1,6 +1,7 @@
 // The Stage Values webview's HTML and Content-Security-Policy. Pure (no vscode import), so the
 // Chromium tests load the same page, under the same policy, as VS Code does.
 import { randomBytes } from 'node:crypto';
+import * as l10n from '../l10n';
 
 /** A fresh nonce per page load, from the OS's CSPRNG. */
 export function makeNonce(): string {
@@ -48,6 +49,7 @@ export function stageValuesHtml(o: WebviewPageOptions): string {
     style: escapeAttr(o.styleUri),
     codicons: escapeAttr(o.codiconsUri),
     title: escapeAttr(o.title),
+    loading: escapeAttr(l10n.t('Loading stage values…')),
     timeout: String(Math.max(1, Math.floor(o.requestTimeoutMs ?? 30_000))),
   };
   return `<!DOCTYPE html>
@@ -61,7 +63,7 @@ export function stageValuesHtml(o: WebviewPageOptions): string {
 <title>${a.title}</title>
 </head>
 <body data-request-timeout-ms="${a.timeout}">
-<main id="app" aria-busy="true"><p class="loading">Loading stage values…</p></main>
+<main id="app" aria-busy="true"><p class="loading">${a.loading}</p></main>
 <script nonce="${a.nonce}" src="${a.script}"></script>
 </body>
 </html>`;

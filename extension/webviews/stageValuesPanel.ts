@@ -50,17 +50,17 @@ export function parseOpenArgs(arg: unknown): { appKey?: string; stage?: string; 
 
 /** The editor's resource for an app; its last path segment is the tab's title. */
 export function stageValuesUri(appKey: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: STAGE_SCHEME, path: `/${appKey}/Stage Values: ${appKey}` });
+  return vscode.Uri.from({ scheme: STAGE_SCHEME, path: `/${appKey}/${vscode.l10n.t('Stage Values: {0}', appKey)}` });
 }
 
 function appKeyOf(uri: vscode.Uri): string {
   const key = uri.path.split('/')[1];
-  if (uri.scheme !== STAGE_SCHEME || !key) throw new Error(`not a Stage Values resource: ${uri.toString()}`);
+  if (uri.scheme !== STAGE_SCHEME || !key) throw new Error(vscode.l10n.t('not a Stage Values resource: {0}', uri.toString()));
   return key;
 }
 
 /** Why a backup is refused (VS Code logs it; the user is asked on close instead). */
-export const NO_BACKUP_MESSAGE = 'Stage Values are never backed up: unsaved edits may hold secrets, which must not be written to disk.';
+export const NO_BACKUP_MESSAGE = vscode.l10n.t('Stage Values are never backed up: unsaved edits may hold secrets, which must not be written to disk.');
 
 /** One app's Stage Values: the webview's unsaved edits, and the controller that talks to it. */
 export class StageValuesDocument implements vscode.CustomDocument {
@@ -97,7 +97,7 @@ export class StageValuesDocument implements vscode.CustomDocument {
     if (!pending) return;
     this.saves.delete(result.id);
     if (result.ok) pending.resolve();
-    else pending.reject(new Error(result.message ?? 'The stage values were not saved.'));
+    else pending.reject(new Error(result.message ?? vscode.l10n.t('The stage values were not saved.')));
   }
 
   revert(): void {
@@ -105,7 +105,7 @@ export class StageValuesDocument implements vscode.CustomDocument {
   }
 
   dispose(): void {
-    for (const p of this.saves.values()) p.reject(new Error('the Stage Values editor was closed'));
+    for (const p of this.saves.values()) p.reject(new Error(vscode.l10n.t('the Stage Values editor was closed')));
     this.saves.clear();
     this.controller?.dispose();
     this.controller = undefined;
@@ -166,7 +166,7 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(assets, 'main.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(assets, 'main.css')).toString(),
       codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(assets, 'codicon.css')).toString(),
-      title: `Stage Values: ${appKey}`,
+      title: vscode.l10n.t('Stage Values: {0}', appKey),
     });
     const subs = [
       webview.onDidReceiveMessage((m: unknown) => controller.handle(m)),
@@ -197,7 +197,7 @@ export class StageValuesEditorProvider implements vscode.CustomEditorProvider<St
   }
 
   saveCustomDocumentAs(): Promise<void> {
-    return Promise.reject(new Error('Stage values are saved to the portal; "Save As" does not apply. Use Save (Ctrl+S).'));
+    return Promise.reject(new Error(vscode.l10n.t('Stage values are saved to the portal; "Save As" does not apply. Use Save (Ctrl+S).')));
   }
 
   async revertCustomDocument(document: StageValuesDocument): Promise<void> {
@@ -221,10 +221,10 @@ function autoSaveIsOn(): boolean {
 }
 
 async function confirmDiscard(p: RequestParams<'panel/confirmDiscard'>): Promise<boolean> {
-  const label = 'Discard';
+  const label = vscode.l10n.t('Discard');
   const answer = await vscode.window.showWarningMessage(
-    `Discard ${p.count} unsaved edit${p.count === 1 ? '' : 's'} in ${p.stage}?`,
-    { modal: true, detail: 'What you typed is dropped and cannot be brought back; the portal is not changed.' },
+    p.count === 1 ? vscode.l10n.t('Discard {0} unsaved edit in {1}?', p.count, p.stage) : vscode.l10n.t('Discard {0} unsaved edits in {1}?', p.count, p.stage),
+    { modal: true, detail: vscode.l10n.t('What you typed is dropped and cannot be brought back; the portal is not changed.') },
     label,
   );
   return answer === label;
@@ -234,7 +234,7 @@ async function confirmDiscard(p: RequestParams<'panel/confirmDiscard'>): Promise
 async function pickApp(deps: StageValuesDeps, arg: unknown): Promise<string | undefined> {
   if (isTreeNode(arg)) {
     const key = deps.model?.entryFor(arg.folder)?.parsed?.app.key;
-    if (!key) throw new Error('This app has no valid app.key in its definitions file yet; fix the file and publish it first.');
+    if (!key) throw new Error(vscode.l10n.t('This app has no valid app.key in its definitions file yet; fix the file and publish it first.'));
     return key;
   }
   const local = (deps.model?.apps() ?? []).flatMap((e) => (e.parsed?.app.key ? [{ key: e.parsed.app.key, name: e.parsed.app.name ?? e.folder.name, folder: e.folder.name }] : []));
@@ -242,16 +242,16 @@ async function pickApp(deps: StageValuesDeps, arg: unknown): Promise<string | un
   if (local.length > 1) {
     const picked = await vscode.window.showQuickPick(
       local.map((a) => ({ label: a.name, description: a.key, detail: a.folder, key: a.key })),
-      { title: 'Open Stage Values', placeHolder: 'Which app?' },
+      { title: vscode.l10n.t('Open Stage Values'), placeHolder: vscode.l10n.t('Which app?') },
     );
     return picked?.key;
   }
   const { apps } = await (await deps.session.client()).apps();
-  if (apps.length === 0) throw new Error('No app is published to the portal yet. Run "ODC: Publish App" first.');
+  if (apps.length === 0) throw new Error(vscode.l10n.t('No app is published to the portal yet. Run "ODC: Publish App" first.'));
   if (apps.length === 1) return apps[0]!.key;
   const picked = await vscode.window.showQuickPick(
-    apps.map((a) => ({ label: a.name, description: a.key, detail: `revision ${a.revision}`, key: a.key })),
-    { title: 'Open Stage Values', placeHolder: 'Which app?' },
+    apps.map((a) => ({ label: a.name, description: a.key, detail: vscode.l10n.t('revision {0}', a.revision), key: a.key })),
+    { title: vscode.l10n.t('Open Stage Values'), placeHolder: vscode.l10n.t('Which app?') },
   );
   return picked?.key;
 }

@@ -67,13 +67,16 @@ export class AcrossStagesService {
 
   async compare(app: string, requested: string[]): Promise<CompareResponse> {
     const stages = this.orderStages(requested);
-    const { head, values } = await this.storage.stagesSnapshot(app, stages);
+    const { head, values } = await this.storage.stagesSnapshot(app, stages, { sealedBlobs: false });
     const defs = this.values.settingsOf(app, head);
-    const rows = new Map(values.map((r) => [`${r.stage}\u0000${r.name}`, r]));
+    // Per stage, name -> row: no key strings built per row.
+    const byStage = new Map(stages.map((s) => [s, new Map<string, ValueRow>()]));
+    for (const r of values) byStage.get(r.stage)?.set(r.name, r);
+    const rowMaps = stages.map((s) => byStage.get(s)!);
     const now = Date.parse(this.now());
     const warnings: StageWarning[] = [];
     const settings = defs.map((def) => {
-      const eff = stages.map((stage) => this.effective(app, def, rows.get(`${stage}\u0000${def.name}`), true));
+      const eff = rowMaps.map((rows) => this.effective(app, def, rows.get(def.name), true));
       const cells: Record<string, CompareCell> = {};
       stages.forEach((stage, i) => {
         const e = eff[i]!;

@@ -34,6 +34,9 @@ export interface AppSummaryRow {
 }
 
 /** One (app, stage, setting) pair that has ever been written; kept after its value is deleted. */
+/** Stands for sealed bytes a snapshot did not read (see stagesSnapshot); not a valid envelope. */
+export const SEALED_NOT_READ: Buffer = Buffer.alloc(0);
+
 export interface ValueRow {
   stage: string;
   name: string;
@@ -134,8 +137,12 @@ export interface StorageReads {
   appHead(app: string): Promise<AppHeadRow | null>;
   /** The app's head and its values in one stage, from one consistent snapshot. */
   stageSnapshot(app: string, stage: string): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
-  /** The app's head and its values in these stages, from one consistent snapshot (compare). */
-  stagesSnapshot(app: string, stages: string[]): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
+  /**
+   * The app's head and its values in these stages, from one consistent snapshot (compare).
+   * `sealedBlobs: false` (compare, which opens no sealed value): a store may leave the sealed
+   * bytes unread and put SEALED_NOT_READ in `sealed` instead; opening it fails loudly.
+   */
+  stagesSnapshot(app: string, stages: string[], opts?: { sealedBlobs?: boolean }): Promise<{ head: AppHeadRow | null; values: ValueRow[] }>;
   /** A pair's kept writes, newest first. */
   history(app: string, stage: string, name: string): Promise<HistoryRow[]>;
   tokenByHash(hash: string): Promise<TokenRow | null>;

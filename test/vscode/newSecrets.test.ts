@@ -1,9 +1,9 @@
 // Issue 14 item 10: after a publish that created secrets (added as secrets, or turned into
 // secrets), Publish App offers "Set the N new secrets…", which opens Stage Values showing only
 // them. In a real extension host against a REAL portal: the outcome names the new secrets (the
-// offer's N), and the offer's command opens the Stage Values editor. The notification's button
-// itself is clicked in the workbench UI test (test/ui/across-stages.test.ts); the filtered
-// editor is asserted in Chromium (test/webview/new-secrets.test.ts).
+// offer's N), and the offer's command opens the Stage Values editor. A notification's button
+// cannot be clicked from the extension host; the filtered editor is asserted in Chromium
+// (test/webview/new-secrets.test.ts).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { PublishOutcome } from '../../extension/commands/publishApp';
