@@ -192,6 +192,15 @@ export const TABLE_COPIES: Array<[table: string, copy: (ctx: CopyContext) => Pro
   ['audit', copyAudit],
 ];
 
+/**
+ * Tables of the embedded store left behind on purpose, and why (said in the report). Any other
+ * table without a copy stops the command.
+ */
+export const NOT_COPIED: Record<string, string> = {
+  // Browser sessions last hours at most; on the new instances people sign in again.
+  web_sessions: 'web UI sessions (people sign in again)',
+};
+
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -253,7 +262,8 @@ export async function migrate(argv: string[], io: MigrateIo): Promise<void> {
   try {
     const tables = (from.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
     const known = new Set(TABLE_COPIES.map(([t]) => t));
-    const unknown = tables.filter((t) => !known.has(t));
+    const unknown = tables.filter((t) => !known.has(t) && !(t in NOT_COPIED));
+    const skipped = tables.filter((t) => t in NOT_COPIED).map((t) => NOT_COPIED[t]!);
     if (unknown.length) throw new Error(`this odc-portal does not know how to copy the table(s) ${unknown.join(', ')} of the embedded store; nothing was copied`);
     const audit = new AuditService(target, ring, () => new Date().toISOString());
     // One read transaction on the source: every table from the same commit.
@@ -294,6 +304,7 @@ export async function migrate(argv: string[], io: MigrateIo): Promise<void> {
       `Copied the embedded store in ${dataDir} into PostgreSQL at ${where}:\n` +
         `  ${counts.apps ?? 0} apps, ${counts.revisions ?? 0} revisions, ${counts.stage_values ?? 0} value rows, ${counts.value_history ?? 0} previous values, ${counts.tokens ?? 0} tokens, ${counts.audit ?? 0} audit events + 1 (store.migrated)\n` +
         `  every value and definitions document is encrypted at rest there, secret or not\n` +
+        (skipped.length ? `  not copied: ${skipped.join('; ')}\n` : '') +
         `Checked there: the audit chain verifies (${verdict.events} events); ${sealedValues.rows.length} values, ${history.rows.length} previous values and ${revisions.rows.length} definitions documents decrypt.\n\n` +
         `Every instance on this database needs this store's master key in PORTAL_MASTER_KEY.\n` +
         (keyOut
