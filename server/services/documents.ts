@@ -42,6 +42,16 @@ export class Documents {
     return { plain: value, sealed: null, fingerprint };
   }
 
+  /**
+   * How a kept (history) copy is stored: always sealed, a non-secret's too, also on SQLite. §12
+   * keeps old values for restore while §5 wants a replaced or cleared value to leave no readable
+   * copy: both hold when the only copy that outlives the write is ciphertext.
+   */
+  storeKept(app: string, stage: string, name: string, version: number, stored: { plain: string | null; sealed: Buffer | null; fingerprint: Buffer | null }) {
+    if (stored.plain === null) return stored;
+    return { plain: null, sealed: this.keys.sealValue(app, stage, name, version, stored.plain), fingerprint: stored.fingerprint };
+  }
+
   /** A secret's fingerprint from its stored row (back-fill of values written before fingerprints). */
   fingerprintOf(app: string, row: ValueRow): Buffer | null {
     const value = this.value(app, row);

@@ -156,7 +156,8 @@ export class ValuesService {
     if (!(await tx.writeValue({ app, stage, name: def.name, baseVersion: w.baseVersion, version, ...stored, at: w.at, by }))) {
       throw new ConflictError(`someone else changed ${def.name} in ${stage} since you loaded it; reload and apply your edit again`, { conflicts: [def.name] });
     }
-    await tx.insertHistory(app, { stage, name: def.name, version, action: w.history, isSecret: def.isSecret, ...stored, at: w.at, by });
+    const kept = this.documents.storeKept(app, stage, def.name, version, stored);
+    await tx.insertHistory(app, { stage, name: def.name, version, action: w.history, isSecret: def.isSecret, ...kept, at: w.at, by });
     const pruned = await tx.pruneHistory(app, stage, def.name, version - this.historyVersions);
     // Only clear text needs scrubbing (an old ciphertext is no readable copy): a pruned entry, or
     // a replaced value (one written before history existed has no entry that keeps it).

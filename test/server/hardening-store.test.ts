@@ -56,9 +56,8 @@ async function pollLeak(dataDir: string, canary: string, ms = 15_000): Promise<s
 }
 
 test('item 4: an outside reader holds the WAL: clearing a plaintext value answers at once, the server warns (no value), and the scrub finishes once the reader is gone', { skip: STORE === 'postgres' && "SQLite's WAL scrub (PostgreSQL seals every value at rest)" }, async () => {
-  // History (SPEC §12) keeps a cleared value among the last writes for restore; with one kept
-  // write the clear's own entry pushes it out, which is the §5 scrub this test is about.
-  const portal = await start({ env: { PORTAL_HISTORY_VERSIONS: '1' } });
+  // History (SPEC §12) keeps the cleared value for restore, sealed: the scrub is about the clear text.
+  const portal = await start();
   const app = 'wal-app';
   assert.equal((await portal.api('POST', `/apps/${app}/publish`, { body: { definitions: defsFor(app, [{ name: 'Plain', type: 'Text' }]) } })).status, 200);
   const canary = newCanary('walscrub');

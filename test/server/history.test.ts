@@ -179,7 +179,9 @@ test("a publish deletion deletes the pair's whole history, in every stage, and l
   await setValues(portal, app, 'qa', { Kept: kept });
   if (STORE === 'sqlite') {
     const files = await storeFilesAtRest(portal.dataDir);
-    assert.ok(files.some(({ bytes }) => containsCanary(bytes, removed[0]!)), 'positive control: a non-secret old value is in the store before the deletion');
+    assert.ok(files.some(({ bytes }) => containsCanary(bytes, removed[1]!)), 'positive control: the current non-secret value is in the store in clear before the deletion');
+    // Kept writes are sealed, a non-secret's too (SPEC §5 with §12): the replaced value is nowhere in clear.
+    assert.ok(!files.some(({ bytes }) => containsCanary(bytes, removed[0]!)), 'a replaced non-secret value is kept only as ciphertext');
   }
   const res = await portal.api('POST', `/apps/${app}/publish`, {
     body: {
