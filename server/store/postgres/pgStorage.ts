@@ -11,7 +11,7 @@
 // change feeds (changeFeed.ts), which drop their caches.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
-import { StoreUnavailableError } from '../../services/errors';
+import { InvalidError, StoreUnavailableError } from '../../services/errors';
 import type {
   AppHeadRow,
   AppSummaryRow,
@@ -133,6 +133,9 @@ class PgReads implements StorageReads {
       const res = await this.db.query<R>(sql, params);
       return { rows: res.rows, rowCount: res.rowCount ?? 0 };
     } catch (err) {
+      // 22021: PostgreSQL's text holds no NUL character (SQLite's does), so a name or key with
+      // one (`/apps/orders%00`) is bad input, never a 500 (found by the bad-input part).
+      if ((err as { code?: unknown }).code === '22021') throw new InvalidError('a name, key or text with a NUL character (U+0000) is not accepted');
       throw isUnavailable(err) ? unavailable(err) : err;
     }
   }
