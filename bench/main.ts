@@ -1,7 +1,7 @@
 // `npm run bench` (scripts/bench.mjs builds, then runs this with tsx): every performance measure,
 // printed as a table and written to bench-results/latest.json. Not part of npm test.
 //
-// usage: npm run bench -- [--only=runtime,scale,history,publish,compare,webview,extension,code,keychain] [--quick]
+// usage: npm run bench -- [--only=runtime,scale,history,publish,compare,webview,extension,code,keychain,postgres] [--quick]
 //          [--rounds=N] [--seconds=S] [--connections=C] [--big-values=N] [--no-log-off]
 //          [--profile=DIR] [--keep] [--strict]
 import { execFileSync } from 'node:child_process';
@@ -14,13 +14,14 @@ import { EXTENSION_GOAL_TEXT, measureExtension } from './extension';
 import { measureCompare } from './compare';
 import { measureHistory } from './history';
 import { measureKeychainFallback } from './keychain';
+import { measurePostgres } from './postgres';
 import { measurePublish } from './publish';
 import { notMeasured, type Row } from './lib/result';
 import { measureRuntimeRead, measureScale } from './runtime';
 import { log, ROOT } from './lib/util';
 import { measureWebview } from './webview';
 
-const MEASURES = ['runtime', 'scale', 'history', 'publish', 'compare', 'webview', 'extension', 'code', 'keychain'] as const;
+const MEASURES = ['runtime', 'scale', 'history', 'publish', 'compare', 'webview', 'extension', 'code', 'keychain', 'postgres'] as const;
 type Measure = (typeof MEASURES)[number];
 
 const { values } = parseArgs({
@@ -162,6 +163,11 @@ async function main() {
     rows.push(
       ...(await guarded('keychain-start', 'server start with a keychain that never answers', '<= 15 s', () => measureKeychainFallback({ runs: quick ? 1 : 3, keep: values.keep }))),
     );
+  }
+
+  if (want('postgres')) {
+    log('PostgreSQL: run-time read vs SQLite, publish of 5,000 settings vs a raw pg transaction, cross-instance freshness');
+    rows.push(...(await guarded('pg', 'PostgreSQL measures', '-', () => measurePostgres({ ...load, quick }))));
   }
 
   const text = table(rows);

@@ -15,7 +15,7 @@ const only = onlyArg ? onlyArg.slice('--only='.length).split(',') : null;
 const wants = (m) => !only || only.includes(m);
 
 const builds = [
-  ['server', 'server/main.ts', wants('runtime') || wants('scale') || wants('publish') || wants('keychain')],
+  ['server', 'server/main.ts', wants('runtime') || wants('scale') || wants('publish') || wants('keychain') || wants('postgres')],
   ['webview', 'webview/main.ts', wants('webview')],
   ['extension', 'extension/extension.ts', wants('extension')],
 ];

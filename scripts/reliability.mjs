@@ -55,8 +55,17 @@ const results = new Map();
 for (const m of out.matchAll(/^(not ok|ok) \d+ - (.*)$/gm)) results.set(m[2], m[1] === 'ok');
 const partResult = (part) => {
   const key =
-    { '1. bad input': 'bad input', '2. crashes': 'crashes', '3. load': 'load', '4. canary hunt': 'canary hunt', '5. concurrent rotations': 'concurrent rotations', '6. failing-client flood': 'failing-client flood' }[part] ??
-    part;
+    {
+      '1. bad input': 'bad input',
+      '2. crashes': 'crashes',
+      '3. load': 'load',
+      '4. canary hunt': 'canary hunt',
+      '5. concurrent rotations': 'concurrent rotations',
+      '6. failing-client flood': 'failing-client flood',
+      '7. kill -9 of instances (PostgreSQL)': '7. kill -9',
+      '8. database outage (PostgreSQL)': '8. database stopped',
+      '9. canary hunt (PostgreSQL)': '9. canary hunt',
+    }[part] ?? part;
   for (const [name, ok] of results) if (name.startsWith(key)) return ok ? 'PASS' : 'FAIL';
   return '?';
 };

@@ -112,6 +112,19 @@ const VERBS: Record<string, Verb> = {
     },
     env: [['ODC_TOKEN', "a person's token (developer, operator or admin) with this app and stage in scope (required)"]],
   },
+  // Parsed by cli/migrate; listed here for --help.
+  migrate: {
+    usage: 'migrate [--data-dir DIR] --to postgres://... [--key-out FILE | --print-key]',
+    summary: "Copy the embedded store in DIR into a PostgreSQL database without portal tables, under the same master key; say how to give the instances that key.",
+    options: {
+      'data-dir': DATA_DIR,
+      to: { type: 'string', value: 'URL', help: 'the PostgreSQL database (postgres://...); it must have no portal tables' },
+      'key-out': { type: 'string', value: 'FILE', help: "also write the master key to FILE (new, mode 0600) for the instances' PORTAL_MASTER_KEY" },
+      'print-key': { type: 'boolean', help: 'print the master key alone on stdout (the report goes to stderr)' },
+      help: HELP,
+    },
+    env: [['PORTAL_MASTER_KEY', 'the master key, if the store uses it; else the OS keychain, else DIR/master.key']],
+  },
   // Parsed by cli/check; listed here for --help.
   check: {
     usage: 'check --app A --stage S [options]',
@@ -454,6 +467,21 @@ export async function main(argv: string[]): Promise<void> {
           process.exitCode = await check(rest, { env: process.env, out: (t) => process.stdout.write(t) });
         } catch (err) {
           throw err instanceof CliUsageError ? new UsageError(err.message) : err;
+        }
+        return;
+      }
+      case 'migrate': {
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(`${verbHelp(VERBS.migrate!)}\n\n${EXIT_CODES}\n`);
+          return;
+        }
+        const { migrate, MigrateUsageError } = await import('./cli/migrate');
+        try {
+          const printKey = rest.includes('--print-key');
+          // With --print-key, stdout carries the key alone (for a pipe); the report goes to stderr.
+          await migrate(rest, { env: process.env, out: (t) => (printKey ? process.stderr : process.stdout).write(t), key: (t) => process.stdout.write(t) });
+        } catch (err) {
+          throw err instanceof MigrateUsageError ? new UsageError(err.message) : err;
         }
         return;
       }

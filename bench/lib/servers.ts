@@ -70,6 +70,8 @@ export interface PortalOptions {
   nodeArgs?: string[];
   /** Where the server's stderr (its pino log) goes; default DATA_DIR/../server-N.log */
   logFile?: string;
+  /** More environment, e.g. PORTAL_DATABASE_URL for a PostgreSQL store. */
+  env?: Record<string, string>;
 }
 
 export function newMasterKey(): string {
@@ -91,6 +93,7 @@ export async function startPortal(o: PortalOptions): Promise<PortalProc> {
       PORTAL_NEW_MASTER_KEY: undefined,
       PORTAL_LOG_LEVEL: o.logLevel ?? 'info',
       NODE_ENV: 'production',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', fd],
   });

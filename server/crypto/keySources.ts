@@ -168,7 +168,7 @@ const KEYCHAIN_SERVICE = 'odc-portal';
 export class KeychainKeySource implements MasterKeySource {
   readonly kind = 'keychain';
   readonly describe: string;
-  private readonly account: string;
+  readonly account: string;
   constructor(private readonly keytar: Keytar, dataDir: string) {
     // One entry per data dir, so two stores on one machine never share a key by accident.
     this.account = `master-key:${path.resolve(dataDir)}`;

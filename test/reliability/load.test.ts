@@ -9,9 +9,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { removeDir, startPortal, type Portal } from '../support/portal';
+import { removeDir, tempDir, type Portal } from '../support/portal';
 import { createToken, publish } from './fixtures';
 import { BASE_SEED, FULL, formatHistogram, histogram, reportFigures, Rng, rssKiB, SIZES, sleep } from './lib';
+import { STORES, storeUnderTest } from './stores';
 
 const APP = 'load';
 const STAGES = ['development', 'qa', 'production'];
@@ -30,11 +31,11 @@ const CLIENT_TIMEOUT_MS = 120_000;
 const RSS_GROWTH_BOUND = FULL ? 0.3 : 0.5;
 const LIVE_HEAP_SLACK = 4 * 2 ** 20;
 
-let portal: Portal | null = null;
+const started: Array<{ portal: Portal; work: string }> = [];
 after(async () => {
-  if (portal) {
+  for (const { portal, work } of started) {
     await portal.stop();
-    removeDir(path.dirname(portal.dataDir));
+    removeDir(work);
   }
 });
 
@@ -44,18 +45,21 @@ interface Answer {
   headers: http.IncomingHttpHeaders;
 }
 
-test(`load: ${SIZES.loadConnections} connections for ${SIZES.loadSeconds} s of mixed reads and writes (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
+for (const kind of STORES) test(`load on ${kind}: ${SIZES.loadConnections} connections for ${SIZES.loadSeconds} s of mixed reads and writes (seed ${BASE_SEED})`, { timeout: 20 * 60_000 }, async () => {
   const rng = new Rng(BASE_SEED).fork(3);
   const C = SIZES.loadConnections;
   // The heap probe prints the live heap after a full GC on SIGUSR2 (test/reliability/heap-probe.cjs).
   const probe = path.join(__dirname, 'heap-probe.cjs');
-  portal = await startPortal({ env: { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${probe}`].filter(Boolean).join(' ') } });
+  const work = tempDir('odc-load-');
+  const store = await storeUnderTest(kind, path.join(work, 'data'));
+  const portal = await store.start({ env: { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${probe}`].filter(Boolean).join(' ') } });
+  started.push({ portal, work });
   const api = portal.api.bind(portal);
   const liveHeap = async (): Promise<number> => {
-    const seen = (portal!.output().match(/HEAP_AFTER_GC heapUsed=(\d+)/g) ?? []).length;
-    portal!.proc.kill('SIGUSR2');
+    const seen = (portal.output().match(/HEAP_AFTER_GC heapUsed=(\d+)/g) ?? []).length;
+    portal.proc.kill('SIGUSR2');
     for (let i = 0; i < 600; i++) {
-      const all = [...portal!.output().matchAll(/HEAP_AFTER_GC heapUsed=(\d+)/g)];
+      const all = [...portal.output().matchAll(/HEAP_AFTER_GC heapUsed=(\d+)/g)];
       if (all.length > seen) return Number(all[all.length - 1]![1]);
       await sleep(100);
     }
@@ -269,7 +273,7 @@ test(`load: ${SIZES.loadConnections} connections for ${SIZES.loadSeconds} s of m
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number) => (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0).toFixed(1);
   const writes = ownSuccess.reduce((a, b) => a + b, 0) + Object.values(raceSuccess).reduce((a, b) => a + b, 0);
-  reportFigures('3. load', {
+  reportFigures(`3. load (${kind})`, {
     connections: C,
     'duration s': elapsed.toFixed(1),
     requests: statuses.length,

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defsFor, newCanary, registerPgStore, removeDir, runCliAsync, startPortal, STORE, tempDir, type Portal } from '../support/portal';
 import { testCluster } from '../support/postgres';
+import { withStoreDb } from '../support/store';
 
 const APP = 'multi';
 const DEFS = defsFor(APP, [
@@ -30,6 +31,7 @@ describe('three instances on one PostgreSQL database', { skip: STORE !== 'postgr
   let work: string;
   let admin: string;
   let next = 0;
+  let firstSealed: Buffer = Buffer.alloc(0);
   /** The next instance, round-robin. */
   const any = () => instances[next++ % instances.length]!;
 
@@ -129,6 +131,45 @@ describe('three instances on one PostgreSQL database', { skip: STORE !== 'postgr
     }
     console.log(`# cross-instance freshness: worst delay ${worst.toFixed(1)} ms over 20 reads`);
     assert.ok(worst <= 1_000, `worst delay ${worst.toFixed(0)} ms`);
+  });
+
+  test('a change whose notification was missed is noticed by the change counter within 1 s (value and revocation)', async () => {
+    // The fault faked here (no other way to lose a NOTIFY on purpose): a change committed in
+    // SQL straight into the database, moving the change counter as every write does but sending
+    // no notification. Only each instance's periodic counter check can notice it.
+    const runtime = await any().api('POST', '/tokens', { body: { name: 'runtime multi/development', role: 'runtime', apps: [APP], stages: ['development'] } });
+    const token = runtime.body.token as string;
+    const serves = async (p: Portal, value: string) => (await p.api('GET', '/runtime/settings', { token })).body.settings.ApiKey === value;
+    const first = newCanary('FIRST');
+    const second = newCanary('SECOND');
+    for (const [baseVersion, value] of [[0, first], [1, second]] as const) {
+      const res = await any().api('PATCH', `/apps/${APP}/stages/development/settings`, { body: { changes: [{ name: 'ApiKey', value, baseVersion }] } });
+      assert.equal(res.status, 200, res.text);
+      for (const p of instances) await timeUntil(() => serves(p, value), 1_000);
+      if (value === first) {
+        // Kept to be put back behind the instances' backs (a valid ciphertext of version 1).
+        const saved = await withStoreDb(instances[0]!.dataDir, (db) => db.all<{ sealed: Buffer }>("SELECT sealed FROM stage_values WHERE app_key = ? AND stage = 'development' AND name = 'ApiKey'", APP));
+        firstSealed = saved[0]!.sealed;
+      }
+    }
+    // Every instance now holds the second value in its run-time cache; a developer token is cached too.
+    const dev = await any().api('POST', '/tokens', { body: { name: 'cached developer', role: 'developer' } });
+    for (const p of instances) assert.equal((await p.api('GET', '/apps', { token: dev.body.token })).status, 200);
+
+    await withStoreDb(instances[0]!.dataDir, async (db) => {
+      await db.run('BEGIN');
+      await db.run("UPDATE stage_values SET version = 1, sealed = ? WHERE app_key = ? AND stage = 'development' AND name = 'ApiKey'", firstSealed, APP);
+      await db.run('UPDATE tokens SET revoked_at = ? WHERE id = ?', new Date().toISOString(), dev.body.id);
+      await db.run('UPDATE changes SET counter = counter + 1 WHERE id = 1');
+      await db.run('COMMIT');
+    });
+    let worst = 0;
+    for (const p of instances) {
+      worst = Math.max(worst, await timeUntil(() => serves(p, first), 1_000));
+      worst = Math.max(worst, await timeUntil(async () => (await p.api('GET', '/apps', { token: dev.body.token })).status === 401, 1_000));
+    }
+    console.log(`# missed notification: every instance caught up after at most ${worst.toFixed(1)} ms`);
+    assert.ok(worst <= 1_000, `a missed notification was noticed only after ${worst.toFixed(0)} ms`);
   });
 
   test('the audit is one chain: every instance and odc-portal audit verify agree', async () => {

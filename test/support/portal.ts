@@ -99,6 +99,8 @@ export interface StartOptions {
   args?: string[];
   /** Re-use the admin token of an earlier start on the same data dir. */
   adminToken?: string;
+  /** The embedded store whatever the suite's store (the source of `odc-portal migrate`). */
+  sqlite?: boolean;
 }
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -121,7 +123,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 async function spawnServe(opts: StartOptions): Promise<{ proc: ChildProcess; dataDir: string; output: () => string }> {
   ensureServerBuilt();
   const dataDir = opts.dataDir ?? path.join(tempDir(), 'data');
-  const store = await storeEnv(dataDir, opts.env);
+  const store = opts.sqlite ? {} : await storeEnv(dataDir, opts.env);
   const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...(opts.args ?? [])], {
     cwd: ROOT,
     env: cliEnv({ ...store, ...opts.env }),

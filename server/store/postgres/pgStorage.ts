@@ -11,7 +11,7 @@
 // change feeds (changeFeed.ts), which drop their caches.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
-import { StoreUnavailableError } from '../../services/errors';
+import { InvalidError, StoreUnavailableError } from '../../services/errors';
 import type {
   AppHeadRow,
   AppSummaryRow,
@@ -48,6 +48,9 @@ export interface PgStorageOptions {
 }
 
 export class NoStoreError extends Error {}
+
+/** `odc-portal migrate` into a database that has portal tables already. */
+export class TargetNotEmptyError extends Error {}
 
 // Advisory lock keys: (namespace, id) pairs, apart from anything else that uses the database.
 const LOCKS = 0x0dc0;
@@ -130,6 +133,9 @@ class PgReads implements StorageReads {
       const res = await this.db.query<R>(sql, params);
       return { rows: res.rows, rowCount: res.rowCount ?? 0 };
     } catch (err) {
+      // 22021: PostgreSQL's text holds no NUL character (SQLite's does), so a name or key with
+      // one (`/apps/orders%00`) is bad input, never a 500 (found by the bad-input part).
+      if ((err as { code?: unknown }).code === '22021') throw new InvalidError('a name, key or text with a NUL character (U+0000) is not accepted');
       throw isUnavailable(err) ? unavailable(err) : err;
     }
   }
@@ -211,7 +217,22 @@ class PgReads implements StorageReads {
   }
 }
 
-class PgTx extends PgReads implements StorageTx {
+export class PgTx extends PgReads implements StorageTx {
+  /**
+   * Inserts rows as they are (`odc-portal migrate` copying a store), many per statement.
+   * Table and column names come from the code, never from input.
+   */
+  async insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    // PostgreSQL takes at most 65,535 parameters per statement.
+    const perStatement = Math.max(1, Math.floor(60_000 / columns.length));
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const slice = rows.slice(i, i + perStatement);
+      const params: unknown[] = [];
+      const tuples = slice.map((row) => `(${row.map((v) => `$${params.push(v)}`).join(', ')})`);
+      await this.q(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    }
+  }
+
   async setMeta(key: string, value: string) {
     await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
@@ -384,6 +405,10 @@ export class PgStorage extends PgReads implements Storage {
     this.create = opts.create ?? false;
     // An idle pooled connection that the database drops (a restart) must not crash the process.
     pool.on('error', (err) => this.logger.warn({ err: { code: (err as { code?: string }).code, message: err.message } }, 'a pooled database connection failed'));
+    // A connection that fails while checked out (the database stops mid-transaction) emits
+    // 'error' on its client, where the pool listens only while it is idle: unheard, that
+    // would crash the process. The query in flight fails on its own and answers 503.
+    pool.on('connect', (client) => client.on('error', () => {}));
     this.feed = opts.noFeed ? null : new ChangeFeed({ url: opts.url, logger: opts.logger, checkMs: opts.feedCheckMs ?? 500, connectTimeoutMs: opts.connectTimeoutMs ?? 2_000 });
   }
 
@@ -450,6 +475,41 @@ export class PgStorage extends PgReads implements Storage {
       throw err;
     } finally {
       client.release(broken);
+    }
+  }
+
+  /**
+   * Creates the schema in a database that has no portal tables and fills it, in one
+   * transaction (`odc-portal migrate`): all of it or nothing, so a failed copy leaves the
+   * database as it was. Under the schema lock, so an instance starting meanwhile waits and then
+   * finds the filled store; a database with portal tables is refused (TargetNotEmptyError).
+   */
+  async createAndFill<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
+    const client = await this.client();
+    const tx = new PgTx(client);
+    let broken: unknown;
+    try {
+      await tx.q('BEGIN');
+      await tx.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, SCHEMA_LOCK]);
+      const tables = (await tx.q<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [PG_SCHEMA])).rows[0]!.n;
+      if (tables > 0) throw new TargetNotEmptyError(`the target database already has portal tables (schema ${PG_SCHEMA}); migrate only into a database without them`);
+      await tx.q(`CREATE SCHEMA IF NOT EXISTS ${PG_SCHEMA}`);
+      for (const [v, sql] of PG_MIGRATIONS.entries()) {
+        await tx.q(sql);
+        await tx.q('UPDATE schema_version SET version = $1', [v + 1]);
+      }
+      const result = await fn(tx);
+      await tx.q('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr;
+      }
+      throw err;
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
     }
   }
 
