@@ -12,11 +12,10 @@
 // Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { gunzipSync } from 'node:zlib';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Frame, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import {
   containsCanary,
   createRuntimeToken,
@@ -30,59 +29,11 @@ import {
   type Portal,
 } from '../support/portal';
 import { EVERYTHING_IN_PAGE_JS } from '../webview/standin';
+import { leaksUnder, sessionWrittenSince, webviewDocument } from './workbench';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-
-/**
- * Which file under `dir` holds the canary in any encoding: those of containsCanary, plus
- * UTF-16 (little and big endian: Chromium's session-restore files keep form state as UTF-16)
- * and the inside of gzip files. Returns "file: form" for each hit.
- */
-function leaksUnder(dir: string, canary: string): string[] {
-  const utf16le = Buffer.from(canary, 'utf16le');
-  const utf16be = Buffer.from(utf16le).swap16();
-  const hits: string[] = [];
-  for (const file of filesUnder(dir)) {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch {
-      continue; // gone meanwhile (a lock or temp file)
-    }
-    const bodies = [bytes];
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      try {
-        bodies.push(gunzipSync(bytes));
-      } catch {
-        // not a whole gzip stream
-      }
-    }
-    for (const body of bodies) {
-      const form = containsCanary(body, canary) ?? (body.includes(utf16le) ? 'UTF-16LE' : body.includes(utf16be) ? 'UTF-16BE' : null);
-      if (form) hits.push(`${path.relative(dir, file)}: ${form.length > 20 ? form.slice(0, 20) + '…' : form}`);
-    }
-  }
-  return hits;
-}
-
-/** Chromium writes its session files a little after a change: wait (bounded) until one is newer than `since`. */
-async function sessionWrittenSince(page: Page, profileDir: string, since: number): Promise<boolean> {
-  const dir = path.join(profileDir, 'Default', 'Sessions');
-  for (let i = 0; i < 150; i++) {
-    const newer = filesUnder(dir).some((f) => {
-      try {
-        return fs.statSync(f).mtimeMs > since;
-      } catch {
-        return false;
-      }
-    });
-    if (newer) return true;
-    await page.waitForTimeout(100);
-  }
-  return false;
-}
 
 /**
  * The palette's rows for a query (nothing is run), once `ok` holds for them: the palette shows
@@ -112,17 +63,6 @@ function secretField(row: ReturnType<FrameLocator['locator']>) {
     .first();
 }
 const installed: boolean = harness.isCodeServerInstalled();
-
-/** The frame that holds our webview's document (the inner #active-frame of the panel's iframe). */
-async function webviewDocument(page: Page): Promise<Frame> {
-  for (let i = 0; i < 100; i++) {
-    for (const f of page.frames()) {
-      if (await f.locator('[data-setting]').count().catch(() => 0)) return f;
-    }
-    await page.waitForTimeout(100);
-  }
-  throw new Error('the Stage Values webview frame was not found');
-}
 
 describe('Stage Values in the real workbench against a real portal', { skip: installed ? false : 'code-server is not installed: run bash scripts/setup-code-server.sh' }, () => {
   let portal: Portal;

@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
-import { ROOT, tempDir } from '../support/portal';
+import { gunzipSync } from 'node:zlib';
+import type { Frame, Page } from 'playwright-core';
+import { containsCanary, filesUnder, ROOT, tempDir } from '../support/portal';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
@@ -59,4 +60,64 @@ export async function openFixtureWorkbench(prefix: string): Promise<FixtureWorkb
   await browser.page.goto(harness.workbenchUrl(server));
   await harness.waitForWorkbench(browser.page);
   return { work, file, server, browser };
+}
+
+/**
+ * Which file under `dir` holds the canary in any encoding: those of containsCanary, plus
+ * UTF-16 (little and big endian: Chromium's session-restore files keep form state as UTF-16)
+ * and the inside of gzip files. Returns "file: form" for each hit.
+ */
+export function leaksUnder(dir: string, canary: string): string[] {
+  const utf16le = Buffer.from(canary, 'utf16le');
+  const utf16be = Buffer.from(utf16le).swap16();
+  const hits: string[] = [];
+  for (const file of filesUnder(dir)) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch {
+      continue; // gone meanwhile (a lock or temp file)
+    }
+    const bodies = [bytes];
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bodies.push(gunzipSync(bytes));
+      } catch {
+        // not a whole gzip stream
+      }
+    }
+    for (const body of bodies) {
+      const form = containsCanary(body, canary) ?? (body.includes(utf16le) ? 'UTF-16LE' : body.includes(utf16be) ? 'UTF-16BE' : null);
+      if (form) hits.push(`${path.relative(dir, file)}: ${form.length > 20 ? form.slice(0, 20) + '…' : form}`);
+    }
+  }
+  return hits;
+}
+
+/** Chromium writes its session files a little after a change: wait (bounded) until one is newer than `since`. */
+export async function sessionWrittenSince(page: Page, profileDir: string, since: number): Promise<boolean> {
+  const dir = path.join(profileDir, 'Default', 'Sessions');
+  for (let i = 0; i < 150; i++) {
+    const newer = filesUnder(dir).some((f) => {
+      try {
+        return fs.statSync(f).mtimeMs > since;
+      } catch {
+        return false;
+      }
+    });
+    if (newer) return true;
+    await page.waitForTimeout(100);
+  }
+  return false;
+}
+
+/** The frame that holds our webview's document (the inner #active-frame of the panel's iframe). */
+export async function webviewDocument(page: Page): Promise<Frame> {
+  for (let i = 0; i < 100; i++) {
+    for (const f of page.frames()) {
+      if (await f.locator('[data-setting]').count().catch(() => 0)) return f;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error('the Stage Values webview frame was not found');
 }
