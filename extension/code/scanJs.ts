@@ -41,7 +41,7 @@ interface Tok {
   kind: 'ident' | 'string' | 'punct' | 'end';
   start: number;
   end: number;
-  /** ident: the name; punct: the character(s) (`?.` is one). */
+  /** punct: the character(s) (`?.` is one); empty for the others (an ident's name is its span). */
   text: string;
   /** string: a plain one-line literal ('...', "...", or `...` without ${}) that is closed. */
   plain?: boolean;
@@ -55,8 +55,28 @@ export function scanJs(text: string): JsScan {
   const strings: StringLiteral[] = [];
   const sites: JsSite[] = [];
   let usesImportMetaEnv = false;
-  // Comments seen so far, by the offset just after them -> where they start (for backward walks).
-  const comments = new Map<number, number>();
+  // Comments seen so far, in text order: where each ends (the offset just after it) and starts (for backward walks).
+  const commentEnds: number[] = [];
+  const commentStarts: number[] = [];
+  const recordComment = (start: number, end: number) => {
+    // A read's look-ahead may pass a comment that the main loop then skips again: record it once.
+    if (commentEnds.length && commentEnds[commentEnds.length - 1]! >= end) return;
+    commentEnds.push(end);
+    commentStarts.push(start);
+  };
+  /** The start of the comment that ends at `end`, or -1. */
+  const commentEndingAt = (end: number): number => {
+    let lo = 0;
+    let hi = commentEnds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = commentEnds[mid]!;
+      if (e === end) return commentStarts[mid]!;
+      if (e < end) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
   // The last string or template chunk, so `'key': 'value'` can name the value by its key.
   let lastStringEnd = -1;
   let lastStringValue: string | undefined;
@@ -69,8 +89,11 @@ export function scanJs(text: string): JsScan {
     let k = at - 1;
     for (;;) {
       while (k >= 0 && isSpace(text.charCodeAt(k))) k--;
-      const start = comments.get(k + 1);
-      if (start === undefined || k < 0) return k;
+      if (k < 0) return k;
+      // A comment can end at k + 1 only there: at a newline (a line comment), after the `/` of */, or at the text's end.
+      if (k + 1 < n && text.charCodeAt(k + 1) !== 10 && text.charCodeAt(k) !== 47) return k;
+      const start = commentEndingAt(k + 1);
+      if (start < 0) return k;
       k = start - 1;
     }
   };
@@ -129,8 +152,11 @@ export function scanJs(text: string): JsScan {
     return undefined;
   };
 
-  /** Skips a '...' or "..." string whose quote is at `at`; returns its end and whether it closed on its line. */
-  const quotedEnd = (at: number, quote: number): { end: number; contentEnd: number; terminated: boolean } => {
+  /**
+   * Skips a '...' or "..." string whose quote is at `at`: where its content ends (a number, not an
+   * object: this runs for every literal). It closed on its line when the quote stands there.
+   */
+  const quotedContentEnd = (at: number, quote: number): number => {
     let j = at + 1;
     while (j < n) {
       const d = text.charCodeAt(j);
@@ -138,9 +164,7 @@ export function scanJs(text: string): JsScan {
       else if (d === quote || d === 10) break;
       else j++;
     }
-    const contentEnd = Math.min(j, n);
-    const terminated = j < n && text.charCodeAt(j) === quote;
-    return { end: terminated ? contentEnd + 1 : contentEnd, contentEnd, terminated };
+    return j < n ? j : n;
   };
 
   /**
@@ -205,12 +229,12 @@ export function scanJs(text: string): JsScan {
       if (c2 === 47) {
         const e = text.indexOf('\n', j);
         const end = e < 0 ? n : e;
-        comments.set(end, j);
+        recordComment(j, end);
         j = end;
       } else if (c2 === 42) {
         const e = text.indexOf('*/', j + 2);
         const end = e < 0 ? n : e + 2;
-        comments.set(end, j);
+        recordComment(j, end);
         j = end;
       } else return j;
     }
@@ -224,11 +248,13 @@ export function scanJs(text: string): JsScan {
     if (isIdentStart(c)) {
       let j = s + 1;
       while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      return { kind: 'ident', start: s, end: j, text: text.slice(s, j) };
+      // The name is not sliced out: few idents here are kept (see identIs).
+      return { kind: 'ident', start: s, end: j, text: '' };
     }
     if (c === 39 || c === 34) {
-      const q = quotedEnd(s, c);
-      return { kind: 'string', start: s, end: q.end, text: '', plain: q.terminated, contentStart: s + 1, contentEnd: q.contentEnd };
+      const contentEnd = quotedContentEnd(s, c);
+      const terminated = contentEnd < n && text.charCodeAt(contentEnd) === c;
+      return { kind: 'string', start: s, end: terminated ? contentEnd + 1 : contentEnd, text: '', plain: terminated, contentStart: s + 1, contentEnd };
     }
     if (c === 96) {
       // Only a template without ${} can name a variable; anything else is left to the main loop.
@@ -246,6 +272,7 @@ export function scanJs(text: string): JsScan {
     return { kind: 'punct', start: s, end: s + 1, text: text[s]! };
   };
 
+  const identIs = (t: Tok, word: string) => t.kind === 'ident' && t.end - t.start === word.length && text.startsWith(word, t.start);
   const isDot = (t: Tok) => t.kind === 'punct' && (t.text === '.' || t.text === '?.');
 
   /**
@@ -258,18 +285,18 @@ export function scanJs(text: string): JsScan {
     if (word === 'import') {
       if (!(t.kind === 'punct' && t.text === '.')) return wordEnd;
       const meta = nextTok(t.end);
-      if (!(meta.kind === 'ident' && meta.text === 'meta')) return wordEnd;
+      if (!(identIs(meta, 'meta'))) return wordEnd;
       t = nextTok(meta.end);
     }
     if (!isDot(t)) return wordEnd;
     const env = nextTok(t.end);
-    if (!(env.kind === 'ident' && env.text === 'env')) return wordEnd;
+    if (!(identIs(env, 'env'))) return wordEnd;
     if (word === 'import') usesImportMetaEnv = true;
     const after = nextTok(env.end);
     if (isDot(after)) {
       const member = nextTok(after.end);
       if (member.kind === 'ident') {
-        reads.push({ variable: member.text, start: member.start, end: member.end });
+        reads.push({ variable: text.slice(member.start, member.end), start: member.start, end: member.end });
         sites.push({ start: member.start, end: member.end, form: 'member', dotEnd: after.end });
         return member.end;
       }
@@ -298,17 +325,23 @@ export function scanJs(text: string): JsScan {
   while (i < n) {
     const re = templates.length ? STOPS_IN_TEMPLATE : STOPS;
     re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) break;
-    const p = m.index;
+    // test() rather than exec(): no match array per stop. The stop is one character, or a word
+    // whose last letter (s for process, t for import) is none of those characters.
+    if (!re.test(text)) break;
+    const stopEnd = re.lastIndex;
+    const last = text.charCodeAt(stopEnd - 1);
+    const word = last === 115 ? 'process' : last === 116 ? 'import' : undefined;
+    const p = word ? stopEnd - word.length : stopEnd - 1;
     const c = text.charCodeAt(p);
     if (c === 39 || c === 34) {
-      const q = quotedEnd(p, c);
-      const value = text.slice(p + 1, q.contentEnd);
-      if (q.terminated) strings.push({ start: p, end: q.end, value, context: contextBefore(p) });
-      lastStringEnd = q.end;
+      const contentEnd = quotedContentEnd(p, c);
+      const terminated = contentEnd < n && text.charCodeAt(contentEnd) === c;
+      const end = terminated ? contentEnd + 1 : contentEnd;
+      const value = text.slice(p + 1, contentEnd);
+      if (terminated) strings.push({ start: p, end, value, context: contextBefore(p) });
+      lastStringEnd = end;
       lastStringValue = value;
-      i = q.end;
+      i = end;
     } else if (c === 96) {
       const context = contextBefore(p);
       const r = templateText(p + 1, false);
@@ -330,7 +363,7 @@ export function scanJs(text: string): JsScan {
       } else i = p + 1;
     } else {
       // `process` or `import`: a read only when it is a whole identifier and not a member (`a.process`).
-      const word = m[0] as 'process' | 'import';
+      if (!word) throw new Error('unreachable: a stop is a character above or a word');
       const end = p + word.length;
       if ((p > 0 && isIdentPart(text.charCodeAt(p - 1))) || (end < n && isIdentPart(text.charCodeAt(end)))) {
         i = end;
