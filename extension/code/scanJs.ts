@@ -281,18 +281,34 @@ export function scanJs(text: string): JsScan {
    */
   const readAt = (start: number, word: 'process' | 'import'): number => {
     const wordEnd = start + word.length;
-    let t = nextTok(wordEnd);
-    if (word === 'import') {
-      if (!(t.kind === 'punct' && t.text === '.')) return wordEnd;
-      const meta = nextTok(t.end);
-      if (!(identIs(meta, 'meta'))) return wordEnd;
-      t = nextTok(meta.end);
+    let envEnd: number;
+    if (word === 'process' && text.charCodeAt(wordEnd) === 46 && text.startsWith('env', wordEnd + 1) && !isIdentPart(text.charCodeAt(wordEnd + 4))) {
+      // The usual `process.env` with nothing between: the same answer as the tokens below, without them.
+      envEnd = wordEnd + 4;
+    } else {
+      let t = nextTok(wordEnd);
+      if (word === 'import') {
+        if (!(t.kind === 'punct' && t.text === '.')) return wordEnd;
+        const meta = nextTok(t.end);
+        if (!identIs(meta, 'meta')) return wordEnd;
+        t = nextTok(meta.end);
+      }
+      if (!isDot(t)) return wordEnd;
+      const env = nextTok(t.end);
+      if (!identIs(env, 'env')) return wordEnd;
+      if (word === 'import') usesImportMetaEnv = true;
+      envEnd = env.end;
     }
-    if (!isDot(t)) return wordEnd;
-    const env = nextTok(t.end);
-    if (!(identIs(env, 'env'))) return wordEnd;
-    if (word === 'import') usesImportMetaEnv = true;
-    const after = nextTok(env.end);
+    if (text.charCodeAt(envEnd) === 46 && isIdentStart(text.charCodeAt(envEnd + 1))) {
+      // Likewise `.NAME` right after it.
+      const from = envEnd + 1;
+      let to = from + 1;
+      while (to < n && isIdentPart(text.charCodeAt(to))) to++;
+      reads.push({ variable: text.slice(from, to), start: from, end: to });
+      sites.push({ start: from, end: to, form: 'member', dotEnd: from });
+      return to;
+    }
+    const after = nextTok(envEnd);
     if (isDot(after)) {
       const member = nextTok(after.end);
       if (member.kind === 'ident') {
@@ -318,7 +334,7 @@ export function scanJs(text: string): JsScan {
       // Not a plain name (a template with ${}, an unterminated string, an expression): the main loop takes it from here.
       return after.end;
     }
-    return env.end;
+    return envEnd;
   };
 
   let i = 0;
