@@ -378,9 +378,8 @@ export function scanJs(text: string): JsScan {
         i = templateText(p + 1, true).next;
       } else i = p + 1;
     } else {
-      // `process` or `import`: a read only when it is a whole identifier and not a member (`a.process`).
-      if (!word) throw new Error('unreachable: a stop is a character above or a word');
-      const end = p + word.length;
+      // `process` or `import` (every one-character stop is handled above): a read only when it is a whole identifier and not a member (`a.process`).
+      const end = p + word!.length;
       if ((p > 0 && isIdentPart(text.charCodeAt(p - 1))) || (end < n && isIdentPart(text.charCodeAt(end)))) {
         i = end;
         continue;
@@ -390,7 +389,7 @@ export function scanJs(text: string): JsScan {
         i = end;
         continue;
       }
-      i = readAt(p, word);
+      i = readAt(p, word!);
     }
   }
   return { reads, strings, usesImportMetaEnv, sites };
