@@ -64,16 +64,24 @@ export function credentialHint(name: string, defaultValue: string | undefined | 
 }
 
 /**
- * All the shapes above as one regex per flag set: one pass over a value rules out the common
- * case (no match) before the patterns are tried one by one to name the kind.
+ * The shapes above as one regex per flag set: one pass over a value rules out the common case (no
+ * match) before the patterns are tried one by one to name the kind. Cheap exact gates first (this
+ * runs for every string literal of a file): the token shapes (no flags) match nothing shorter than
+ * TOKEN_MIN_LENGTH characters, and the two case-insensitive ones (a URL with a password, a
+ * connection string) need `://` or `=` in the value.
  */
-const ANY_VALUE_PATTERN: readonly RegExp[] = [...new Set(VALUE_PATTERNS.map((p) => p.test.flags))].map(
-  (flags) => new RegExp(VALUE_PATTERNS.filter((p) => p.test.flags === flags).map((p) => `(?:${p.test.source})`).join('|'), flags),
-);
+const TOKEN_SHAPES = new RegExp(VALUE_PATTERNS.filter((p) => p.test.flags === '').map((p) => `(?:${p.test.source})`).join('|'));
+const URL_OR_ASSIGNMENT_SHAPES = new RegExp(VALUE_PATTERNS.filter((p) => p.test.flags === 'i').map((p) => `(?:${p.test.source})`).join('|'), 'i');
+if (VALUE_PATTERNS.some((p) => p.test.flags !== '' && p.test.flags !== 'i')) throw new Error('credentials: a value pattern with flags other than none or i');
+/** The shortest match of any token shape: a Slack token, `xoxb-` and 10 more. */
+const TOKEN_MIN_LENGTH = 15;
 
 /** The kind of credential a value's form matches (the well-known token shapes above), if any. */
 export function credentialPatternKind(value: string): string | undefined {
-  if (!ANY_VALUE_PATTERN.some((re) => re.test(value))) return undefined;
+  const maybe =
+    (value.length >= TOKEN_MIN_LENGTH && TOKEN_SHAPES.test(value)) ||
+    ((value.includes('://') || value.includes('=')) && URL_OR_ASSIGNMENT_SHAPES.test(value));
+  if (!maybe) return undefined;
   for (const p of VALUE_PATTERNS) if (p.test.test(value)) return p.kind;
   return undefined;
 }

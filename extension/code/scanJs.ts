@@ -41,7 +41,7 @@ interface Tok {
   kind: 'ident' | 'string' | 'punct' | 'end';
   start: number;
   end: number;
-  /** ident: the name; punct: the character(s) (`?.` is one). */
+  /** punct: the character(s) (`?.` is one); empty for the others (an ident's name is its span). */
   text: string;
   /** string: a plain one-line literal ('...', "...", or `...` without ${}) that is closed. */
   plain?: boolean;
@@ -55,8 +55,28 @@ export function scanJs(text: string): JsScan {
   const strings: StringLiteral[] = [];
   const sites: JsSite[] = [];
   let usesImportMetaEnv = false;
-  // Comments seen so far, by the offset just after them -> where they start (for backward walks).
-  const comments = new Map<number, number>();
+  // Comments seen so far, in text order: where each ends (the offset just after it) and starts (for backward walks).
+  const commentEnds: number[] = [];
+  const commentStarts: number[] = [];
+  const recordComment = (start: number, end: number) => {
+    // A read's look-ahead may pass a comment that the main loop then skips again: record it once.
+    if (commentEnds.length && commentEnds[commentEnds.length - 1]! >= end) return;
+    commentEnds.push(end);
+    commentStarts.push(start);
+  };
+  /** The start of the comment that ends at `end`, or -1. */
+  const commentEndingAt = (end: number): number => {
+    let lo = 0;
+    let hi = commentEnds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = commentEnds[mid]!;
+      if (e === end) return commentStarts[mid]!;
+      if (e < end) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
   // The last string or template chunk, so `'key': 'value'` can name the value by its key.
   let lastStringEnd = -1;
   let lastStringValue: string | undefined;
@@ -69,8 +89,11 @@ export function scanJs(text: string): JsScan {
     let k = at - 1;
     for (;;) {
       while (k >= 0 && isSpace(text.charCodeAt(k))) k--;
-      const start = comments.get(k + 1);
-      if (start === undefined || k < 0) return k;
+      if (k < 0) return k;
+      // A comment can end at k + 1 only there: at a newline (a line comment), after the `/` of */, or at the text's end.
+      if (k + 1 < n && text.charCodeAt(k + 1) !== 10 && text.charCodeAt(k) !== 47) return k;
+      const start = commentEndingAt(k + 1);
+      if (start < 0) return k;
       k = start - 1;
     }
   };
@@ -129,8 +152,11 @@ export function scanJs(text: string): JsScan {
     return undefined;
   };
 
-  /** Skips a '...' or "..." string whose quote is at `at`; returns its end and whether it closed on its line. */
-  const quotedEnd = (at: number, quote: number): { end: number; contentEnd: number; terminated: boolean } => {
+  /**
+   * Skips a '...' or "..." string whose quote is at `at`: where its content ends (a number, not an
+   * object: this runs for every literal). It closed on its line when the quote stands there.
+   */
+  const quotedContentEnd = (at: number, quote: number): number => {
     let j = at + 1;
     while (j < n) {
       const d = text.charCodeAt(j);
@@ -138,9 +164,7 @@ export function scanJs(text: string): JsScan {
       else if (d === quote || d === 10) break;
       else j++;
     }
-    const contentEnd = Math.min(j, n);
-    const terminated = j < n && text.charCodeAt(j) === quote;
-    return { end: terminated ? contentEnd + 1 : contentEnd, contentEnd, terminated };
+    return j < n ? j : n;
   };
 
   /**
@@ -205,12 +229,12 @@ export function scanJs(text: string): JsScan {
       if (c2 === 47) {
         const e = text.indexOf('\n', j);
         const end = e < 0 ? n : e;
-        comments.set(end, j);
+        recordComment(j, end);
         j = end;
       } else if (c2 === 42) {
         const e = text.indexOf('*/', j + 2);
         const end = e < 0 ? n : e + 2;
-        comments.set(end, j);
+        recordComment(j, end);
         j = end;
       } else return j;
     }
@@ -224,11 +248,13 @@ export function scanJs(text: string): JsScan {
     if (isIdentStart(c)) {
       let j = s + 1;
       while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      return { kind: 'ident', start: s, end: j, text: text.slice(s, j) };
+      // The name is not sliced out: few idents here are kept (see identIs).
+      return { kind: 'ident', start: s, end: j, text: '' };
     }
     if (c === 39 || c === 34) {
-      const q = quotedEnd(s, c);
-      return { kind: 'string', start: s, end: q.end, text: '', plain: q.terminated, contentStart: s + 1, contentEnd: q.contentEnd };
+      const contentEnd = quotedContentEnd(s, c);
+      const terminated = contentEnd < n && text.charCodeAt(contentEnd) === c;
+      return { kind: 'string', start: s, end: terminated ? contentEnd + 1 : contentEnd, text: '', plain: terminated, contentStart: s + 1, contentEnd };
     }
     if (c === 96) {
       // Only a template without ${} can name a variable; anything else is left to the main loop.
@@ -246,6 +272,7 @@ export function scanJs(text: string): JsScan {
     return { kind: 'punct', start: s, end: s + 1, text: text[s]! };
   };
 
+  const identIs = (t: Tok, word: string) => t.kind === 'ident' && t.end - t.start === word.length && text.startsWith(word, t.start);
   const isDot = (t: Tok) => t.kind === 'punct' && (t.text === '.' || t.text === '?.');
 
   /**
@@ -254,22 +281,38 @@ export function scanJs(text: string): JsScan {
    */
   const readAt = (start: number, word: 'process' | 'import'): number => {
     const wordEnd = start + word.length;
-    let t = nextTok(wordEnd);
-    if (word === 'import') {
-      if (!(t.kind === 'punct' && t.text === '.')) return wordEnd;
-      const meta = nextTok(t.end);
-      if (!(meta.kind === 'ident' && meta.text === 'meta')) return wordEnd;
-      t = nextTok(meta.end);
+    let envEnd: number;
+    if (word === 'process' && text.charCodeAt(wordEnd) === 46 && text.startsWith('env', wordEnd + 1) && !isIdentPart(text.charCodeAt(wordEnd + 4))) {
+      // The usual `process.env` with nothing between: the same answer as the tokens below, without them.
+      envEnd = wordEnd + 4;
+    } else {
+      let t = nextTok(wordEnd);
+      if (word === 'import') {
+        if (!(t.kind === 'punct' && t.text === '.')) return wordEnd;
+        const meta = nextTok(t.end);
+        if (!identIs(meta, 'meta')) return wordEnd;
+        t = nextTok(meta.end);
+      }
+      if (!isDot(t)) return wordEnd;
+      const env = nextTok(t.end);
+      if (!identIs(env, 'env')) return wordEnd;
+      if (word === 'import') usesImportMetaEnv = true;
+      envEnd = env.end;
     }
-    if (!isDot(t)) return wordEnd;
-    const env = nextTok(t.end);
-    if (!(env.kind === 'ident' && env.text === 'env')) return wordEnd;
-    if (word === 'import') usesImportMetaEnv = true;
-    const after = nextTok(env.end);
+    if (text.charCodeAt(envEnd) === 46 && isIdentStart(text.charCodeAt(envEnd + 1))) {
+      // Likewise `.NAME` right after it.
+      const from = envEnd + 1;
+      let to = from + 1;
+      while (to < n && isIdentPart(text.charCodeAt(to))) to++;
+      reads.push({ variable: text.slice(from, to), start: from, end: to });
+      sites.push({ start: from, end: to, form: 'member', dotEnd: from });
+      return to;
+    }
+    const after = nextTok(envEnd);
     if (isDot(after)) {
       const member = nextTok(after.end);
       if (member.kind === 'ident') {
-        reads.push({ variable: member.text, start: member.start, end: member.end });
+        reads.push({ variable: text.slice(member.start, member.end), start: member.start, end: member.end });
         sites.push({ start: member.start, end: member.end, form: 'member', dotEnd: after.end });
         return member.end;
       }
@@ -291,24 +334,30 @@ export function scanJs(text: string): JsScan {
       // Not a plain name (a template with ${}, an unterminated string, an expression): the main loop takes it from here.
       return after.end;
     }
-    return env.end;
+    return envEnd;
   };
 
   let i = 0;
   while (i < n) {
     const re = templates.length ? STOPS_IN_TEMPLATE : STOPS;
     re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) break;
-    const p = m.index;
+    // test() rather than exec(): no match array per stop. The stop is one character, or a word
+    // whose last letter (s for process, t for import) is none of those characters.
+    if (!re.test(text)) break;
+    const stopEnd = re.lastIndex;
+    const last = text.charCodeAt(stopEnd - 1);
+    const word = last === 115 ? 'process' : last === 116 ? 'import' : undefined;
+    const p = word ? stopEnd - word.length : stopEnd - 1;
     const c = text.charCodeAt(p);
     if (c === 39 || c === 34) {
-      const q = quotedEnd(p, c);
-      const value = text.slice(p + 1, q.contentEnd);
-      if (q.terminated) strings.push({ start: p, end: q.end, value, context: contextBefore(p) });
-      lastStringEnd = q.end;
+      const contentEnd = quotedContentEnd(p, c);
+      const terminated = contentEnd < n && text.charCodeAt(contentEnd) === c;
+      const end = terminated ? contentEnd + 1 : contentEnd;
+      const value = text.slice(p + 1, contentEnd);
+      if (terminated) strings.push({ start: p, end, value, context: contextBefore(p) });
+      lastStringEnd = end;
       lastStringValue = value;
-      i = q.end;
+      i = end;
     } else if (c === 96) {
       const context = contextBefore(p);
       const r = templateText(p + 1, false);
@@ -329,9 +378,8 @@ export function scanJs(text: string): JsScan {
         i = templateText(p + 1, true).next;
       } else i = p + 1;
     } else {
-      // `process` or `import`: a read only when it is a whole identifier and not a member (`a.process`).
-      const word = m[0] as 'process' | 'import';
-      const end = p + word.length;
+      // `process` or `import` (every one-character stop is handled above): a read only when it is a whole identifier and not a member (`a.process`).
+      const end = p + word!.length;
       if ((p > 0 && isIdentPart(text.charCodeAt(p - 1))) || (end < n && isIdentPart(text.charCodeAt(end)))) {
         i = end;
         continue;
@@ -341,7 +389,7 @@ export function scanJs(text: string): JsScan {
         i = end;
         continue;
       }
-      i = readAt(p, word);
+      i = readAt(p, word!);
     }
   }
   return { reads, strings, usesImportMetaEnv, sites };
