@@ -65,7 +65,7 @@ const suites = {
 };
 
 /** The suites that run tests (the others type-check, build or install, and count none). */
-const TEST_SUITES = new Set(['unit', 'server', 'server-postgres', 'webview', 'vscode', 'vscode-multiroot', 'ui', 'reliability']);
+const TEST_SUITES = new Set(['unit', 'server', 'server-postgres', 'webview', 'vscode', 'vscode-multiroot', 'ui', 'web', 'reliability']);
 const inCI = !!process.env.CI && !['0', 'false'].includes(process.env.CI.toLowerCase());
 
 const only = process.argv.slice(2);

@@ -286,8 +286,23 @@ export async function runCommandFromPalette(page, label, timeout = 30000) {
 /** Wait for a notification toast whose message matches; returns its text. */
 export async function waitForNotification(page, textOrRegex, timeout = 20000) {
   const toast = page.locator('.notifications-toasts .notification-list-item-message', { hasText: textOrRegex }).first();
-  await toast.waitFor({ timeout });
-  return (await toast.innerText()).trim();
+  try {
+    await toast.waitFor({ timeout });
+    return (await toast.innerText()).trim();
+  } catch (err) {
+    // A notification posted while a modal dialog is closing can skip its toast and go straight to
+    // the notification center (under the bell), where the user still finds it: look there too.
+    await runCommandFromPalette(page, 'Notifications: Show Notifications');
+    const listed = page.locator('.notifications-center .notification-list-item-message', { hasText: textOrRegex }).first();
+    try {
+      await listed.waitFor({ timeout: 5000 });
+    } catch {
+      throw err;
+    }
+    const text = (await listed.innerText()).trim();
+    await page.keyboard.press('Escape');
+    return text;
+  }
 }
 
 /**
