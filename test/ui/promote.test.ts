@@ -107,7 +107,11 @@ describe('Promote QA → Production in the real workbench against a real portal'
     // The Accounts menu (activity bar, bottom) lists the portal's account by its URL.
     if (screenshots) await clearNotifications(page);
     const accounts = page.locator('.activitybar .action-item a[aria-label^="Accounts"], .activitybar .action-item [aria-label^="Accounts"]').first();
-    // force: the "Sign in requested" badge on the icon takes the pointer event otherwise.
+    // No "Sign in requested" badge on the Accounts icon (it read "1" while the stale request stayed).
+    const accountsItem = page.locator('.activitybar .action-item:has([aria-label^="Accounts"])').first();
+    assert.doesNotMatch((await accountsItem.getAttribute('aria-label')) ?? '', /Sign in requested/);
+    assert.equal(await accountsItem.locator('.badge').isVisible(), false, 'no badge on the Accounts icon');
+    // force: a badge on the icon would take the pointer event otherwise.
     await accounts.click({ force: true });
     const menu = page.locator('.monaco-menu').first();
     await menu.waitFor();
