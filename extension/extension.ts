@@ -34,6 +34,7 @@ import { SettingStatusCache } from './views/settingStatus';
 import { SettingsTreeProvider } from './views/settingsTree';
 import type { TreeNode } from './views/treeNodes';
 import { registerStageValues } from './webviews/stageValuesPanel';
+import { setWalkthroughContext } from './walkthroughProgress';
 
 export async function activate(context: vscode.ExtensionContext): Promise<OdcSettingsApi | undefined> {
   const subs = context.subscriptions;
@@ -49,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   subs.push(auth, vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, auth, { supportsMultipleAccounts: true }));
   const session = new PortalSession(auth);
   // The walkthrough's "Sign in" step and the view's menus follow the session, wherever it changed.
-  subs.push(auth.onDidChangeSessions(() => void session.isSignedIn().then((v) => vscode.commands.executeCommand('setContext', CONTEXT.signedIn, v), () => undefined)));
+  subs.push(auth.onDidChangeSessions(() => void session.isSignedIn().then((v) => setWalkthroughContext(CONTEXT.signedIn, v), () => undefined)));
   const model = new DefinitionsModel(log);
   const confirm = new ConfirmSeam();
   subs.push(tokens, model);
@@ -60,9 +61,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
   const view = vscode.window.createTreeView<TreeNode>(VIEWS.settings, { treeDataProvider: tree, showCollapseAll: false, manageCheckboxStateManually: true });
   const status = new PublishStatus(model, session, log);
   const setHasDefinitions = () => {
-    void vscode.commands.executeCommand('setContext', CONTEXT.hasDefinitions, model.apps().length > 0);
+    void setWalkthroughContext(CONTEXT.hasDefinitions, model.apps().length > 0);
     // The walkthrough's "Mark a secret" step completes on this.
-    void vscode.commands.executeCommand('setContext', CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
+    void setWalkthroughContext(CONTEXT.hasSecret, model.apps().some((a) => a.parsed?.doc?.settings?.some((s) => s.isSecret === true)));
   };
   subs.push(settingStatus, tree, view, status, new DefinitionsDiagnostics(model), model.onDidChange(setHasDefinitions), registerPlanDocuments());
   subs.push(vscode.languages.registerCodeActionsProvider({ language: 'json' }, new SetAsSecretQuickFix(model), { providedCodeActionKinds: SetAsSecretQuickFix.kinds }));
@@ -79,7 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<OdcSet
     onPublished: (appKey) => {
       panelsPublished(appKey);
       settingStatus.invalidate();
-      void vscode.commands.executeCommand('setContext', CONTEXT.published, true);
+      void setWalkthroughContext(CONTEXT.published, true);
     },
   };
   const setSecret = setSecretCommand(deps);

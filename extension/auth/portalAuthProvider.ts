@@ -9,6 +9,7 @@ import { describeFailure } from '../publish/portalFailures';
 import { checkServerUrl, describeOrigin, isFromWorkspace, serverUrlOrigin, type ServerUrlOrigin } from '../services/serverUrl';
 import type { TokenStore } from '../services/tokenStore';
 import { CONFIG, CONTEXT } from '../constants';
+import { setWalkthroughContext } from '../walkthroughProgress';
 
 export const AUTH_PROVIDER_ID = 'odc-portal';
 export const AUTH_PROVIDER_LABEL = 'ODC Portal'; // l10n-ignore: a product name (the Accounts menu's provider)
@@ -168,7 +169,7 @@ export class PortalAuthProvider implements vscode.AuthenticationProvider, vscode
     const accounts = await this.accounts();
     if (!accounts.includes(serverUrl)) await this.secrets.store(ACCOUNTS_KEY, JSON.stringify([...accounts, serverUrl]));
     await this.sync();
-    void vscode.commands.executeCommand('setContext', CONTEXT.portalReachable, true);
+    void setWalkthroughContext(CONTEXT.portalReachable, true);
     const session = this.known.get(PortalAuthProvider.sessionId(serverUrl));
     if (!session) throw new Error(vscode.l10n.t('the session for {0} was not stored', serverUrl));
     return { ...session, stages };

@@ -2,8 +2,10 @@
 // odcSettings.portalReachable: a tokenless GET /api/v1/health to the configured URL, at start-up
 // and whenever the URL setting changes (a successful sign-in sets it too). Untrusted workspaces
 // ignore a repository's URL (restrictedConfigurations), so this only contacts a URL the user set.
+// A portal that answers while signed out is offered in the Accounts menu (PortalSession.offerSignIn).
 import * as vscode from 'vscode';
 import { CONTEXT } from '../constants';
+import { setWalkthroughContext } from '../walkthroughProgress';
 import { newPortalClient, type PortalSession } from '../services/session';
 
 export function watchPortalReachable(session: PortalSession): vscode.Disposable {
@@ -11,16 +13,24 @@ export function watchPortalReachable(session: PortalSession): vscode.Disposable 
   const probe = async () => {
     const seq = ++sequence;
     let reachable = false;
+    let serverUrl: string | undefined;
     try {
-      const client = await newPortalClient({ serverUrl: session.serverUrl(), token: undefined, timeoutMs: 3_000 });
+      serverUrl = session.serverUrl();
+      const client = await newPortalClient({ serverUrl, token: undefined, timeoutMs: 3_000 });
       reachable = (await client.health()).status === 'ok';
     } catch {
       reachable = false;
     }
-    if (seq === sequence) await vscode.commands.executeCommand('setContext', CONTEXT.portalReachable, reachable);
+    if (seq !== sequence) return;
+    await setWalkthroughContext(CONTEXT.portalReachable, reachable);
+    // A portal that answers and has no session here: offered in the Accounts menu.
+    if (reachable && serverUrl) await session.offerSignIn(serverUrl).catch(() => undefined);
   };
   void probe();
-  return vscode.workspace.onDidChangeConfiguration((e) => {
+  const config = vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('odcSettings.serverUrl')) void probe();
   });
+  // Signed out: the Accounts menu offers this portal again.
+  const sessions = session.onDidChange(() => void probe());
+  return vscode.Disposable.from(config, sessions);
 }

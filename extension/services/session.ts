@@ -40,17 +40,23 @@ export class PortalSession {
   }
 
   async isSignedIn(): Promise<boolean> {
-    const serverUrl = this.serverUrl();
-    const signedIn = (await this.session(serverUrl)) !== undefined;
-    // Not signed in: put "Sign in with ODC Portal" in the Accounts menu, once per URL (trusted only).
-    if (!signedIn && vscode.workspace.isTrusted && !this.requested.has(serverUrl)) {
-      this.requested.add(serverUrl);
-      vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { createIfNone: false }).then(
-        () => this.requested.delete(serverUrl),
-        () => this.requested.delete(serverUrl),
-      );
-    }
-    return signedIn;
+    return (await this.session(this.serverUrl())) !== undefined;
+  }
+
+  /**
+   * Not signed in to this portal: put "Sign in with ODC Portal to use ODC Settings & Secrets" in
+   * the Accounts menu (trusted only). VS Code withdraws that entry only when a session with the
+   * same scopes ([serverUrl]) is added, so it is asked for only for a portal that answered (the
+   * caller's health check): not for a default URL nobody runs, which would stay there after the
+   * user signs in to the portal they typed in.
+   */
+  async offerSignIn(serverUrl: string): Promise<void> {
+    if (!vscode.workspace.isTrusted || this.requested.has(serverUrl) || (await this.session(serverUrl)) !== undefined) return;
+    this.requested.add(serverUrl);
+    await vscode.authentication.getSession(AUTH_PROVIDER_ID, [serverUrl], { createIfNone: false }).then(
+      () => this.requested.delete(serverUrl),
+      () => this.requested.delete(serverUrl),
+    );
   }
 
   /** A client with the session's token; throws NotSignedInError when there is none. */

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { AppResponse } from '../../common/api';
 import { normalizeDefinitions, type NormalizedDefinitions } from '../../common/definitions';
 import { COMMANDS, CONTEXT } from '../constants';
+import { setWalkthroughContext } from '../walkthroughProgress';
 import type { AppEntry, DefinitionsModel } from '../definitions/definitionsModel';
 import { isPublishable, newDefinitionsText } from '../definitions/definitionsText';
 import { PortalError } from '../services/portalError';
@@ -110,7 +111,7 @@ export class PublishStatus implements vscode.Disposable {
     } catch {
       // A bad server URL: not signed in to anything.
     }
-    await vscode.commands.executeCommand('setContext', CONTEXT.signedIn, signedIn);
+    await setWalkthroughContext(CONTEXT.signedIn, signedIn);
     return signedIn;
   }
 

@@ -21,6 +21,7 @@ import type { PortalSession } from '../services/session';
 import { isTreeNode } from '../views/treeNodes';
 import { makeNonce, stageValuesHtml } from './html';
 import { StageValuesController } from './stageValuesController';
+import { completeWalkthroughStep } from '../walkthroughProgress';
 
 export const OPEN_STAGE_VALUES_COMMAND = 'odcSettings.openStageValues';
 export const STAGE_VALUES_VIEW_TYPE = 'odcSettings.stageValues';
@@ -286,7 +287,11 @@ export function registerStageValues(context: vscode.ExtensionContext, deps: Stag
       webviewOptions: { retainContextWhenHidden: true },
       supportsMultipleEditorsPerDocument: false,
     }),
-    vscode.commands.registerCommand(OPEN_STAGE_VALUES_COMMAND, open),
+    vscode.commands.registerCommand(OPEN_STAGE_VALUES_COMMAND, (...args: Parameters<typeof open>) => {
+      // The walkthrough's last step (its onCommand event is missed while the walkthrough service sleeps).
+      completeWalkthroughStep('stageValues');
+      return open(...args);
+    }),
   );
   return {
     published: (appKey) => provider.documents.get(appKey)?.controller?.notify('host/refresh', { reason: 'published' }),

@@ -6,8 +6,8 @@
 // reads the secret), and the secret's canary is in no frame of the workbench, no file of VS
 // Code's profile and no file of Chromium's.
 //
-// Also: the Accounts menu lists the portal's account, and the walkthrough opens with its six
-// steps. ODC_SCREENSHOTS=1 saves the README's pictures of the Accounts menu (the ODC Portal
+// Also: the Accounts menu lists the portal's account and no longer asks to sign in, and the
+// walkthrough opens with its six steps, each ticked off (its event happened in the tests before). ODC_SCREENSHOTS=1 saves the README's pictures of the Accounts menu (the ODC Portal
 // account after sign-in) and the walkthrough to docs/images/.
 //
 // Needs code-server and Chromium: skipped with a message when absent, except in CI (CI=true),
@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import type { AppResponse } from '../../common/api';
-import { containsCanary, createRuntimeToken, filesUnder, newCanary, removeDir, ROOT, SAMPLE_DEFINITIONS, startPortal, tempDir, type Portal } from '../support/portal';
+import { containsCanary, createRuntimeToken, filesUnder, newCanary, pollUntil, removeDir, ROOT, SAMPLE_DEFINITIONS, startPortal, tempDir, type Portal } from '../support/portal';
 import { setValues, stageView } from '../support/values';
 import { EVERYTHING_IN_PAGE_JS } from '../webview/standin';
 import { leaksUnder, requireUiTools, sessionWrittenSince, uiSkip, webviewDocument } from './workbench';
@@ -84,7 +84,7 @@ describe('Promote QA → Production in the real workbench against a real portal'
     if (work) removeDir(work);
   });
 
-  test('sign in and Publish App from the palette; the Accounts menu shows the ODC Portal account', async () => {
+  test('sign in and Publish App from the palette; the Accounts menu shows the ODC Portal account, no sign-in request', async () => {
     const { page } = browser;
     await page.goto(harness.workbenchUrl(server));
     await harness.waitForWorkbench(page);
@@ -107,7 +107,11 @@ describe('Promote QA → Production in the real workbench against a real portal'
     // The Accounts menu (activity bar, bottom) lists the portal's account by its URL.
     if (screenshots) await clearNotifications(page);
     const accounts = page.locator('.activitybar .action-item a[aria-label^="Accounts"], .activitybar .action-item [aria-label^="Accounts"]').first();
-    // force: the "Sign in requested" badge on the icon takes the pointer event otherwise.
+    // No "Sign in requested" badge on the Accounts icon (it read "1" while the stale request stayed).
+    const accountsItem = page.locator('.activitybar .action-item:has([aria-label^="Accounts"])').first();
+    assert.doesNotMatch((await accountsItem.getAttribute('aria-label')) ?? '', /Sign in requested/);
+    assert.equal(await accountsItem.locator('.badge').isVisible(), false, 'no badge on the Accounts icon');
+    // force: a badge on the icon would take the pointer event otherwise.
     await accounts.click({ force: true });
     const menu = page.locator('.monaco-menu').first();
     await menu.waitFor();
@@ -115,6 +119,9 @@ describe('Promote QA → Production in the real workbench against a real portal'
     await menu.locator('.action-label', { hasText: host }).first().waitFor({ timeout: 10_000 });
     const menuText = await menu.innerText();
     assert.match(menuText, new RegExp(`${host.replace(/\./g, '\\.')}.*ODC Portal`), `the Accounts menu: ${menuText}`);
+    // Signed in: no "Sign in with ODC Portal to use ODC Settings & Secrets (1)" left behind (the
+    // default URL's request, which the session for the typed-in URL never matched).
+    assert.doesNotMatch(menuText, /Sign in with ODC Portal to use/, `the Accounts menu: ${menuText}`);
     if (screenshots) await page.screenshot({ path: path.join(DOC_IMAGES, 'vscode-accounts-menu.png') });
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'hidden' });
@@ -183,7 +190,7 @@ describe('Promote QA → Production in the real workbench against a real portal'
     assert.deepEqual(leaksUnder(browser.profileDir, canary), [], "Chromium's profile holds no form of the secret");
   });
 
-  test('the walkthrough "Get started with ODC Settings & Secrets" opens with its six steps', async () => {
+  test('the walkthrough "Get started with ODC Settings & Secrets" opens with its six steps, all ticked off', async () => {
     const { page } = browser;
     if (screenshots) await clearNotifications(page);
     await harness.runCommandFromPalette(page, 'Welcome: Open Walkthrough...');
@@ -197,6 +204,12 @@ describe('Promote QA → Production in the real workbench against a real portal'
     await steps.first().waitFor();
     const titles = (await steps.locator('.step-title').allInnerTexts()).map((t) => t.trim());
     assert.deepEqual(titles, ['Start the portal', 'Sign in', 'Create the definitions file', 'Mark a secret', 'Publish the app', "Set a stage's values"]);
+    // Every step's event happened in the tests above (the portal answered, sign-in, the file with a
+    // secret, a publish, Stage Values opened): each shows ticked off (its tick: checked, drawn complete).
+    const doneOf = async () => (await steps.evaluateAll((els) => els.map((e) => `${e.querySelector('.step-title')?.textContent?.trim()}: ${e.querySelector('[data-done-step-id][aria-checked="true"].complete') ? 'done' : 'not done'}`)));
+    const allDone = titles.map((t) => `${t}: done`);
+    await pollUntil('every walkthrough step ticked off', async () => JSON.stringify(await doneOf()) === JSON.stringify(allDone)).catch(() => undefined);
+    assert.deepEqual(await doneOf(), allDone);
     if (screenshots) await page.screenshot({ path: path.join(DOC_IMAGES, 'vscode-walkthrough.png') });
   });
 });
