@@ -6,17 +6,22 @@
 // versions and values included, deletions exactly per the plan), the audit chain verifies
 // and agrees with the data, every secret decrypts, and the server starts with whichever
 // master key is current.
-// The same on the PostgreSQL store (issue 13 item 11), with PORTAL_MASTER_KEY as the key source:
-// kill -9 during publishes and batch saves (key rotation there is `rotate-key` with
-// PORTAL_NEW_MASTER_KEY, a different procedure, not part of this cycle); integrity is amcheck
-// over every index, and every value, secret or not, is read back through the run-time API.
+// The same on the PostgreSQL store (issue 13 item 11), with PORTAL_MASTER_KEY as the key source;
+// integrity is amcheck over every index, and every value, secret or not, is read back through the
+// run-time API. Rotation there is `rotate-key --database-url URL` with PORTAL_MASTER_KEY (old) and
+// PORTAL_NEW_MASTER_KEY (new), the operator then swapping the variable: the CLI is killed at random
+// moments and at two narrow points (before its COMMIT is sent / after it is acknowledged), and the
+// server while the CLI rotates. The store is then under the old key (rolled back) or the new one
+// (committed), never neither: the instance starts with that key, and a start with the other one is
+// refused with a message naming the mismatch.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { masterKeyId } from '../../server/crypto/envelope';
-import { cliEnv, ensureServerBuilt, removeDir, ROOT, tempDir, type Portal } from '../support/portal';
+import { cliEnv, ensureServerBuilt, removeDir, ROOT, startExpectingFailure, tempDir, type Portal } from '../support/portal';
 import { createToken, publish } from './fixtures';
 import { BASE_SEED, formatHistogram, histogram, reportFigures, Rng, SIZES, sleep } from './lib';
 import { STORES, storeUnderTest } from './stores';
@@ -107,7 +112,7 @@ after(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 during publishes, batch saves${kind === 'sqlite' ? ' and key rotation' : ''} (seed ${BASE_SEED})`, { timeout: 60 * 60_000 }, async () => {
+for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 during publishes, batch saves and key rotation (seed ${BASE_SEED})`, { timeout: 60 * 60_000 }, async () => {
   ensureServerBuilt();
   const rng = new Rng(BASE_SEED).fork(2);
   const workDir = tempDir('odc-crash-');
@@ -119,6 +124,11 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     removeDir(workDir);
   });
   const adminToken = portal.adminToken;
+  // PostgreSQL: the master key the store is under (the operator's PORTAL_MASTER_KEY), and the key
+  // a start must be refused with (the other side of the last rotation), if any.
+  let pgKey = kind === 'postgres' ? store.env().PORTAL_MASTER_KEY! : '';
+  let pgWrongKey: string | null = null;
+  const keyIdOf = (base64: string) => masterKeyId(Buffer.from(base64, 'base64'));
   const api = (...args: Parameters<Portal['api']>) => portal!.api(...args);
 
   await publish(api, DEFS.A);
@@ -129,7 +139,22 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
   let pending: { label: string; post: State } | null = null;
   let generation = 0;
   let rotationsCommitted = 0;
-  const figures = { kills: 0, serverKills: 0, cliKills: 0, injectedCliKills: 0, restarts: 0, landedPre: 0, landedPost: 0, batchesApplied: 0, publishesApplied: 0, deletionsApplied: 0, opsInFlight: 0, staleNextKeyFiles: 0 };
+  const figures = {
+    kills: 0,
+    serverKills: 0,
+    cliKills: 0,
+    injectedCliKills: 0,
+    restarts: 0,
+    landedPre: 0,
+    landedPost: 0,
+    batchesApplied: 0,
+    publishesApplied: 0,
+    deletionsApplied: 0,
+    opsInFlight: 0,
+    staleNextKeyFiles: 0,
+    rotationsRolledBack: 0,
+    wrongKeyRefusals: 0,
+  };
   const scenarioLog: string[] = [];
   const failures: string[] = [];
   const httpErrors: string[] = [];
@@ -302,7 +327,11 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     const chain = await api('GET', '/audit/verify');
     if (chain.status !== 200 || chain.body.ok !== true) failures.push(`${label}: audit chain: ${chain.status} ${chain.text.slice(0, 200)}`);
     // The master key in use is the current one (an interrupted rotation was finished at start).
-    if (opts.keyCheck === false || kind === 'postgres') return;
+    if (opts.keyCheck === false) return;
+    if (kind === 'postgres') {
+      if (keyIdOf(pgKey) !== (await currentKeyId())) failures.push(`${label}: the store is not under the PORTAL_MASTER_KEY it started with`);
+      return;
+    }
     const fileKey = Buffer.from(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim(), 'base64');
     if (masterKeyId(fileKey) !== (await currentKeyId())) failures.push(`${label}: the store is not under the key in master.key`);
     if (fs.readdirSync(dataDir).some((f) => f.startsWith('master.key.next'))) figures.staleNextKeyFiles++;
@@ -310,7 +339,15 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
 
   async function restart(label: string) {
     if (portal && portal.proc.exitCode === null && portal.proc.signalCode === null) await portal.kill9();
-    portal = await store.start({ adminToken });
+    if (kind === 'postgres' && pgWrongKey) {
+      // The key the store is not under (the other side of the rotation) must be refused, clearly.
+      const refused = await startExpectingFailure({ dataDir, sqlite: true, env: { ...store.env(), PORTAL_MASTER_KEY: pgWrongKey } });
+      if (refused.code === 0 || refused.code === null || !/master key does not match this store/.test(refused.output)) {
+        failures.push(`${label}: a start with the wrong PORTAL_MASTER_KEY was not refused clearly (exit ${refused.code}): ${refused.output.trim().slice(-300)}`);
+      } else figures.wrongKeyRefusals++;
+      pgWrongKey = null;
+    }
+    portal = await store.start({ adminToken, ...(kind === 'postgres' ? { env: { PORTAL_MASTER_KEY: pgKey } } : {}) });
     figures.restarts++;
     await verify(label);
   }
@@ -322,10 +359,15 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     figures.serverKills++;
   }
 
-  function rotateCli(killAt?: 'after-stage' | 'before-promote'): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> } {
+  type KillPoint = 'after-stage' | 'before-promote' | 'before-commit' | 'after-commit';
+  /** `odc-portal rotate-key` as an operator runs it on this store; on PostgreSQL to the key `next`. */
+  function rotateCli(next: string, killAt?: KillPoint): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> } {
     const started = Date.now();
-    const args = [...(killAt ? ['--require', path.join(__dirname, 'kill-point.cjs')] : []), path.join(ROOT, 'bin/odc-portal.js'), 'rotate-key', '--data-dir', dataDir];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env: cliEnv({ PORTAL_LOG_LEVEL: 'warn', RELIABILITY_KILL_AT: killAt }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const target = kind === 'sqlite' ? ['--data-dir', dataDir] : ['--database-url', store.env().PORTAL_DATABASE_URL!];
+    const args = [...(killAt ? ['--require', path.join(__dirname, 'kill-point.cjs')] : []), path.join(ROOT, 'bin/odc-portal.js'), 'rotate-key', ...target];
+    const keys = kind === 'postgres' ? { PORTAL_MASTER_KEY: pgKey, PORTAL_NEW_MASTER_KEY: next } : {};
+    // cwd: the work dir, so a command that wrongly fell back to a default data dir could not touch the repository.
+    const proc = spawn(process.execPath, args, { cwd: workDir, env: cliEnv({ PORTAL_LOG_LEVEL: 'warn', RELIABILITY_KILL_AT: killAt, ...keys }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d) => (stderr += d));
     proc.stdout!.resume();
@@ -335,23 +377,47 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     return { proc, done };
   }
 
+  /**
+   * After a rotation run (killed or not): the store is under the key before it or the new one,
+   * never another. Counts a commit; on PostgreSQL the operator's variable follows the store, and
+   * the other key becomes the one the next start must be refused with.
+   */
+  async function settleRotation(label: string, before: string, next: string): Promise<void> {
+    const now = await currentKeyId();
+    if (now === before) {
+      figures.rotationsRolledBack++;
+      if (kind === 'postgres') pgWrongKey = next;
+      return;
+    }
+    if (kind === 'sqlite') {
+      rotationsCommitted++;
+      return;
+    }
+    if (now !== keyIdOf(next)) {
+      failures.push(`${label}: the store is under neither the old master key nor the new one (${now})`);
+      return;
+    }
+    rotationsCommitted++;
+    pgWrongKey = pgKey;
+    pgKey = next;
+  }
+  const nextKey = () => (kind === 'postgres' ? randomBytes(32).toString('base64') : '');
+
   // Calibrate: one full rotation (it also proves a plain rotation works under a running server).
-  let before = '';
-  let rotateMs = 100;
-  if (kind === 'sqlite') {
-    before = await currentKeyId();
-    const calibration = await rotateCli().done;
-    assert.equal(calibration.code, 0, `rotate-key failed: ${calibration.stderr}`);
-    if ((await currentKeyId()) !== before) rotationsCommitted++;
-    rotateMs = Math.max(100, calibration.ms);
-    await restart('after the calibration rotation');
-  } else await restart('after a first restart');
+  let before = await currentKeyId();
+  const calibrationKey = nextKey();
+  const calibration = await rotateCli(calibrationKey).done;
+  assert.equal(calibration.code, 0, `rotate-key failed: ${calibration.stderr}`);
+  await settleRotation('the calibration rotation', before, calibrationKey);
+  assert.equal(rotationsCommitted, 1, 'the calibration rotation did not change the master key');
+  const rotateMs = Math.max(100, calibration.ms);
+  await restart('after the calibration rotation');
   assert.equal(failures.length, 0, failures.join('\n'));
 
   const SCENARIOS =
     kind === 'sqlite'
       ? (['batch', 'publish', 'rotate-cli', 'publish', 'rotate-server', 'batch', 'rotate-cli:after-stage', 'publish', 'rotate-cli:before-promote', 'batch'] as const)
-      : (['batch', 'publish'] as const);
+      : (['batch', 'publish', 'rotate-cli', 'publish', 'rotate-server', 'batch', 'rotate-cli:before-commit', 'publish', 'rotate-cli:after-commit', 'batch'] as const);
   const started = Date.now();
   for (let i = 0; i < SIZES.kills; i++) {
     const scenario = SCENARIOS[i % SCENARIOS.length]!;
@@ -366,10 +432,11 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
       await restart(label);
     } else if (scenario.startsWith('rotate-cli')) {
       // The CLI is killed mid-way while the server keeps running (and writing).
-      const injected = scenario.split(':')[1] as 'after-stage' | 'before-promote' | undefined;
+      const injected = scenario.split(':')[1] as KillPoint | undefined;
       before = await currentKeyId();
+      const next = nextKey();
       const w = workload('batch');
-      const cli = rotateCli(injected);
+      const cli = rotateCli(next, injected);
       let delay = -1;
       if (!injected) {
         delay = rng.range(0, Math.round(rotateMs * 1.1));
@@ -384,7 +451,14 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
         figures.cliKills++;
         if (injected) figures.injectedCliKills++;
       } else if (result.code !== 0) failures.push(`${label}: rotate-key exited ${result.code}: ${result.stderr.trim().slice(0, 300)}`);
-      if ((await currentKeyId()) !== before) rotationsCommitted++;
+      const committedBefore = rotationsCommitted;
+      await settleRotation(label, before, next);
+      if (injected) {
+        // An injected point that never fired, or landed on the wrong side of the commit, proves nothing.
+        const expectCommit = injected === 'before-promote' || injected === 'after-commit';
+        if (result.signal !== 'SIGKILL') failures.push(`${label}: the kill point ${injected} never fired (exit ${result.code}): ${result.stderr.trim().slice(0, 300)}`);
+        else if ((rotationsCommitted > committedBefore) !== expectCommit) failures.push(`${label}: a kill ${injected} should have ${expectCommit ? 'committed' : 'rolled back'} the rotation`);
+      }
       scenarioLog.push(`${scenario}${injected ? '' : `@${delay}ms`}:${result.signal ?? result.code}`);
       // The running server kept running: it still reads every secret.
       // (Its key file may still be the old one until the next start finishes the rotation.)
@@ -397,15 +471,16 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     } else {
       // rotate-server: the server is killed while the CLI rotates; the CLI finishes.
       before = await currentKeyId();
+      const next = nextKey();
       const w = workload('publish');
-      const cli = rotateCli();
+      const cli = rotateCli(next);
       const delay = rng.range(0, Math.round(rotateMs * 1.1));
       await killServerAfter(delay);
       w.stop();
       await w.done;
       const result = await cli.done;
       if (result.code !== 0) failures.push(`${label}: rotate-key exited ${result.code ?? result.signal} while the server was killed: ${result.stderr.trim().slice(0, 300)}`);
-      if ((await currentKeyId()) !== before) rotationsCommitted++;
+      await settleRotation(label, before, next);
       scenarioLog.push(`${scenario}@${delay}ms:${result.code}`);
       await restart(label);
     }
@@ -419,8 +494,10 @@ for (const kind of STORES) test(`crashes on ${kind}: ${SIZES.kills} kill -9 duri
     'operations in flight at a kill': `${figures.opsInFlight} (landed all: ${figures.landedPost}, landed nothing: ${figures.landedPre})`,
     'batches applied': figures.batchesApplied,
     'publishes applied': `${figures.publishesApplied} (${figures.deletionsApplied} value deletions)`,
-    'key rotations committed': rotationsCommitted,
-    'restarts that found a leftover master.key.next (rotation killed before its commit; harmless)': figures.staleNextKeyFiles,
+    'key rotations committed': `${rotationsCommitted} (rolled back: ${figures.rotationsRolledBack})`,
+    ...(kind === 'sqlite'
+      ? { 'restarts that found a leftover master.key.next (rotation killed before its commit; harmless)': figures.staleNextKeyFiles }
+      : { 'starts refused with the other key (the mismatch named)': figures.wrongKeyRefusals }),
     'integrity_check / all-or-nothing / audit / decrypt failures': failures.length,
     'unexpected HTTP errors in the workload': httpErrors.length,
     scenarios: formatHistogram(histogram(scenarioLog.map((s) => s.split('@')[0]!.split(':')[0]!))),
