@@ -54,13 +54,14 @@ const rmDir = (dir) => fs.rmSync(dir, { recursive: true, force: true, maxRetries
  * @param {boolean} [o.testMode]     pass enable-smoke-test-driver so the workbench honours ?payload=
  *                                   (extensionDevelopmentPath/extensionTestsPath). It also hides notification
  *                                   toasts, so UI tests must leave it off.
- * @param {string} [o.userDataDir]   default: <temp>/user-data (with quiet settings, see below)
+ * @param {string} [o.userDataDir]   default: <temp>/user-data; quiet settings are written there unless it has a settings.json
+ * @param {Record<string,unknown>} [o.settings] added to the quiet settings
  * @param {string} [o.extensionsDir] default: <temp>/extensions (installExtensionBySymlink into it BEFORE starting)
  * @param {Record<string,string>} [o.env] extra environment for code-server and thus the extension host
  * @returns {Promise<{port:number,url:string,folder:string,workspace:string|undefined,userDataDir:string,extensionsDir:string,tempDir:string,
  *   remoteUri:(p:string)=>string, log:()=>string, exited:Promise<number|null>, stop:()=>Promise<void>}>}
  */
-export async function startCodeServer({ folder, workspace, testMode = false, userDataDir, extensionsDir, env = {} } = {}) {
+export async function startCodeServer({ folder, workspace, testMode = false, userDataDir, extensionsDir, env = {}, settings = {} } = {}) {
   if (!isCodeServerInstalled()) {
     throw new Error(`code-server is not installed in ${codeServerDir}; run: bash scripts/setup-code-server.sh`);
   }
@@ -74,20 +75,22 @@ export async function startCodeServer({ folder, workspace, testMode = false, use
   fs.mkdirSync(folder, { recursive: true });
   extensionsDir = path.resolve(extensionsDir || path.join(tempDir, 'extensions'));
   fs.mkdirSync(extensionsDir, { recursive: true });
-  if (!userDataDir) {
-    userDataDir = path.join(tempDir, 'user-data');
-    // Quiet, deterministic workbench: no welcome editor, no update/marketplace checks, no tips.
-    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-    fs.writeFileSync(path.join(userDataDir, 'User/settings.json'), JSON.stringify({
+  userDataDir = path.resolve(userDataDir || path.join(tempDir, 'user-data'));
+  const settingsFile = path.join(userDataDir, 'User/settings.json');
+  if (!fs.existsSync(settingsFile)) {
+    // Quiet, deterministic workbench: no welcome editor, no update/marketplace checks, no tips;
+    // plus what the caller adds (`settings`).
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
       'update.mode': 'none',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
       'telemetry.telemetryLevel': 'off',
+      ...settings,
     }, null, 2));
   }
-  userDataDir = path.resolve(userDataDir);
 
   const childEnv = {
     ...process.env,

@@ -5,16 +5,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   assertProblem,
   containsCanary,
   createRuntimeToken,
   defsFor,
   newCanary,
-  removeDir,
+  portalsForThisFile,
   runCliAsync,
-  startPortal,
   STORE,
   tempDir,
   type Portal,
@@ -25,24 +24,7 @@ import { withStoreDb } from '../support/store';
 const SEALED = STORE === 'postgres' ? 'sealed' : 'secret';
 
 const APP = 'rules-app';
-const cleanup: string[] = [];
-const running: Portal[] = [];
-after(async () => {
-  for (const p of running) await p.stop();
-  for (const dir of cleanup) removeDir(dir);
-});
-
-async function start(opts: Parameters<typeof startPortal>[0] = {}): Promise<Portal> {
-  const p = await startPortal(opts);
-  running.push(p);
-  cleanup.push(path.dirname(p.dataDir));
-  return p;
-}
-
-async function stop(p: Portal): Promise<void> {
-  await p.stop();
-  running.splice(running.indexOf(p), 1);
-}
+const { start, stop, removeAfter } = portalsForThisFile();
 
 async function poll<T>(what: string, fn: () => T | undefined | false, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
@@ -156,7 +138,7 @@ describe('an emptied audit is broken (item 6)', () => {
 describe('admin.token and the data dir (item 10)', () => {
   test('an existing admin.token readable by others is replaced by a 0600 file; a data dir readable by others is warned about', async () => {
     const dir = tempDir('odc-admintoken-');
-    cleanup.push(dir);
+    removeAfter(dir);
     const dataDir = path.join(dir, 'data');
     fs.mkdirSync(dataDir, { mode: 0o755 });
     fs.chmodSync(dataDir, 0o755);

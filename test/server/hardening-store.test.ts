@@ -7,28 +7,11 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
-import { containsCanary, createRuntimeToken, defsFor, newCanary, removeDir, startPortal, STORE, type Portal } from '../support/portal';
+import { test } from 'node:test';
+import { containsCanary, createRuntimeToken, defsFor, newCanary, portalsForThisFile, STORE } from '../support/portal';
 import { storeFilesAtRest } from '../support/store';
 
-const cleanup: string[] = [];
-const running: Portal[] = [];
-after(async () => {
-  for (const p of running) await p.stop();
-  for (const dir of cleanup) removeDir(dir);
-});
-
-async function start(opts: Parameters<typeof startPortal>[0] = {}): Promise<Portal> {
-  const p = await startPortal(opts);
-  running.push(p);
-  cleanup.push(path.dirname(p.dataDir));
-  return p;
-}
-
-async function stop(p: Portal): Promise<void> {
-  await p.stop();
-  running.splice(running.indexOf(p), 1);
-}
+const { start, stop } = portalsForThisFile();
 
 async function poll<T>(what: string, fn: () => T | undefined | false | null, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;

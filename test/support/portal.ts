@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after } from 'node:test';
 import { testCluster } from './postgres';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -291,6 +292,33 @@ export function newCanary(label = 'CANARY'): string {
 }
 
 /** Removes a test's temp directory (the parent of a portal's data dir when it was created by startPortal). */
+/**
+ * Portals started by one test file, stopped (and their temp dirs removed) after it: `start` as
+ * startPortal, `stop` for one stopped on purpose, `removeAfter` for a dir the file made itself.
+ * A portal started on an existing dataDir leaves that dir to whoever made it.
+ */
+export function portalsForThisFile(): { start(opts?: StartOptions): Promise<Portal>; stop(p: Portal): Promise<void>; removeAfter(dir: string): void } {
+  const running: Portal[] = [];
+  const dirs: string[] = [];
+  after(async () => {
+    for (const p of running) await p.stop();
+    for (const dir of dirs) removeDir(dir);
+  });
+  return {
+    async start(opts: StartOptions = {}) {
+      const p = await startPortal(opts);
+      running.push(p);
+      if (!opts.dataDir) dirs.push(path.dirname(p.dataDir));
+      return p;
+    },
+    async stop(p: Portal) {
+      await p.stop();
+      running.splice(running.indexOf(p), 1);
+    },
+    removeAfter: (dir: string) => void dirs.push(dir),
+  };
+}
+
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -22,7 +22,7 @@ import type { AppResponse } from '../../common/api';
 import { containsCanary, createRuntimeToken, filesUnder, newCanary, pollUntil, removeDir, ROOT, SAMPLE_DEFINITIONS, startPortal, tempDir, type Portal } from '../support/portal';
 import { setValues, stageView } from '../support/values';
 import { EVERYTHING_IN_PAGE_JS } from '../webview/standin';
-import { leaksUnder, requireUiTools, sessionWrittenSince, uiSkip, webviewDocument } from './workbench';
+import { leaksUnder, requireUiTools, sessionWrittenSince, signInFromPalette, uiSkip, webviewDocument } from './workbench';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
@@ -56,21 +56,15 @@ describe('Promote QA → Production in the real workbench against a real portal'
     // Our own user-data dir (searched for the canary afterwards): the harness's quiet defaults,
     // plus no chat side bar (clearer screenshots).
     const userDataDir = path.join(work, 'user-data');
-    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-    fs.writeFileSync(
-      path.join(userDataDir, 'User/settings.json'),
-      JSON.stringify({
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'update.mode': 'none',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'telemetry.telemetryLevel': 'off',
+    server = await harness.startCodeServer({
+      folder,
+      extensionsDir,
+      userDataDir,
+      settings: {
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'chat.disableAIFeatures': true,
-      }),
-    );
-    server = await harness.startCodeServer({ folder, extensionsDir, userDataDir });
+      },
+    });
     browser = await harness.launchBrowser({ viewport: { width: 1400, height: 900 } });
   });
 
@@ -88,17 +82,7 @@ describe('Promote QA → Production in the real workbench against a real portal'
     const { page } = browser;
     await page.goto(harness.workbenchUrl(server));
     await harness.waitForWorkbench(page);
-    await harness.runCommandFromPalette(page, 'ODC: Sign In');
-    const input = page.locator('.quick-input-widget input');
-    await input.fill(portal.url);
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
-    await input.fill(portal.adminToken);
-    await page.keyboard.press('Enter');
-    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
-    await consent.waitFor({ timeout: 15_000 });
-    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
-    await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
+    await signInFromPalette(page, portal);
 
     await harness.runCommandFromPalette(page, 'ODC: Publish App');
     await harness.waitForNotification(page, /Published "orders": revision 1/);

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AppResponse, StageSettingsResponse } from '../../common/api';
 import { removeDir, ROOT, startPortal, type Portal } from '../support/portal';
-import { openFixtureWorkbench, uiSkip } from './workbench';
+import { openFixtureWorkbench, signInFromPalette, uiSkip } from './workbench';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
@@ -43,18 +43,7 @@ describe('Sign in and Publish App in the real workbench', { skip: uiSkip() }, ()
 
   test('Sign In from the palette, then Publish App: the notification reports the new revision', async () => {
     const { page } = browser;
-    await harness.runCommandFromPalette(page, 'ODC: Sign In');
-    const input = page.locator('.quick-input-widget input');
-    await input.fill(portal.url);
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
-    await input.fill(portal.adminToken);
-    await page.keyboard.press('Enter');
-    // The first time per portal, VS Code asks whether this extension may use the ODC Portal account.
-    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
-    await consent.waitFor({ timeout: 15_000 });
-    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
-    await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
+    await signInFromPalette(page, portal);
     await page.locator('.statusbar-item', { hasText: 'orders: not published' }).waitFor({ timeout: 15_000 });
 
     await harness.runCommandFromPalette(page, 'ODC: Publish App');

@@ -9,7 +9,7 @@
 // Code's own: a dirty tab, Ctrl+S, Save / Don't Save / Cancel on close, Discard asks first,
 // and no backup of unsaved edits (secrets typed included) on disk.
 //
-// Needs code-server (bash scripts/setup-code-server.sh); skipped with a message when absent.
+// Needs code-server and Chromium (npm test installs them); skipped with a message when absent, failed in CI.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,7 +29,7 @@ import {
   type Portal,
 } from '../support/portal';
 import { EVERYTHING_IN_PAGE_JS } from '../webview/standin';
-import { leaksUnder, sessionWrittenSince, webviewDocument } from './workbench';
+import { leaksUnder, sessionWrittenSince, signInFromPalette, uiSkip, webviewDocument } from './workbench';
 // @ts-ignore: the harness is plain JavaScript (no declarations)
 import * as harness from '../harness/vscode-web.mjs';
 
@@ -62,9 +62,8 @@ function secretField(row: ReturnType<FrameLocator['locator']>) {
     .locator('[data-role=secret-input] input, [data-role=secret-input] textarea, input[data-role=secret-input], textarea[data-role=secret-input]')
     .first();
 }
-const installed: boolean = harness.isCodeServerInstalled();
 
-describe('Stage Values in the real workbench against a real portal', { skip: installed ? false : 'code-server is not installed: run bash scripts/setup-code-server.sh' }, () => {
+describe('Stage Values in the real workbench against a real portal', { skip: uiSkip() }, () => {
   let portal: Portal;
   let server: { url: string; folder: string; extensionsDir: string; stop(): Promise<void>; log(): string };
   let browser: { page: Page; profileDir: string; close(opts?: { keepProfile?: boolean }): Promise<void> };
@@ -85,24 +84,18 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
     harness.installExtensionBySymlink(extensionsDir, ROOT);
     // The harness's quiet defaults, plus no chat side bar (a clearer screenshot).
     const userDataDir = path.join(work, 'user-data');
-    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-    fs.writeFileSync(
-      path.join(userDataDir, 'User/settings.json'),
-      JSON.stringify({
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'update.mode': 'none',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'telemetry.telemetryLevel': 'off',
+    server = await harness.startCodeServer({
+      folder,
+      extensionsDir,
+      userDataDir,
+      settings: {
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'chat.disableAIFeatures': true,
         // VS Code in a browser auto-saves by default; the Stage Values editor then does not
         // report unsaved edits to VS Code (see stageValuesPanel.ts), so the prompt is tested off.
         'files.autoSave': 'off',
-      }),
-    );
-    server = await harness.startCodeServer({ folder, extensionsDir, userDataDir });
+      },
+    });
     browser = await harness.launchBrowser({ viewport: { width: 1500, height: 900 } });
   });
 
@@ -132,19 +125,7 @@ describe('Stage Values in the real workbench against a real portal', { skip: ins
     assert.ok(!signedOutRows.includes('ODC: Sign Out'), `palette: ${signedOutRows.join(', ')}`);
 
     // Sign in from the palette, like a user: URL, then the token in a password box.
-    await harness.runCommandFromPalette(page, 'ODC: Sign In');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(portal.url);
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget', { hasText: 'Token for' }).waitFor();
-    await input.fill(portal.adminToken);
-    await page.keyboard.press('Enter');
-    // The first time per portal, VS Code asks whether this extension may use the ODC Portal account.
-    const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
-    await consent.waitFor({ timeout: 15_000 });
-    await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
-    await harness.waitForNotification(page, 'Signed in to the portal');
+    await signInFromPalette(page, portal);
     const signedInRows = await paletteRowsWhen(page, 'ODC: Sign', (rows) => rows.includes('ODC: Sign Out'));
     assert.ok(signedInRows.includes('ODC: Sign Out') && !signedInRows.includes('ODC: Sign In'), `palette once signed in: ${signedInRows.join(', ')}`);
 

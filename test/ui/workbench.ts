@@ -45,6 +45,26 @@ export function requireUiTools(): void {
   if (missing.length) throw new Error(`the UI tests cannot run${inCI ? ' (and in CI they must)' : ''}: missing ${missing.join(', ')}`);
 }
 
+/**
+ * ODC: Sign In from the palette, as a user does: the portal URL, then the token in the password
+ * box, then "Allow" in VS Code's consent dialog (asked the first time per portal); resolves on
+ * the "Signed in" notification.
+ */
+export async function signInFromPalette(page: Page, portal: { url: string; adminToken: string }): Promise<void> {
+  await harness.runCommandFromPalette(page, 'ODC: Sign In');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(portal.url);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 10_000 });
+  await input.fill(portal.adminToken);
+  await page.keyboard.press('Enter');
+  const consent = page.locator('.monaco-dialog-box', { hasText: 'wants to sign in using ODC Portal' });
+  await consent.waitFor({ timeout: 15_000 });
+  await consent.locator('.monaco-button', { hasText: 'Allow' }).click();
+  await harness.waitForNotification(page, `Signed in to the portal at ${portal.url}`);
+}
+
 export async function openFixtureWorkbench(prefix: string): Promise<FixtureWorkbench> {
   requireUiTools();
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'extension'], { cwd: ROOT, stdio: 'inherit' });
