@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Stage } from '../common/api';
 import { masterKeyId } from './crypto/envelope';
-import { decodeKey, KeySourceError, resolveMasterKey, type MasterKeySource } from './crypto/keySources';
+import { decodeKey, KeySourceError, resolveMasterKey, type MasterKeySource, type ResolvedMasterKey } from './crypto/keySources';
+import { MasterKeyMismatchError } from './services/errors';
 import type { AuditActor } from './audit/chain';
 import { Portal } from './services/portal';
 import { SqliteStorage } from './store/sqlite/sqliteStorage';
@@ -77,20 +78,37 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   if (!exists && !opts.create) throw new Error(`no store in ${dataDir}; start the server once with: odc-portal serve --data-dir ${opts.dataDir}`);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = { info: (m: string) => opts.logger.info(m), warn: (m: string) => opts.logger.warn(m) };
-  const resolved = await resolveMasterKey({ dataDir, env: opts.env, log, allowCreate: !exists });
+  // Opening reads the key file, then the store's committed key id, then the keys: a rotation run
+  // by another process can commit (and promote its key file) in between. The store is then under
+  // a key this process did not read: read both again rather than refuse a key that was right.
+  for (let attempt = 1; ; attempt++) {
+    const resolved = await resolveMasterKey({ dataDir, env: opts.env, log, allowCreate: !exists });
+    const storage = new SqliteStorage(dbFile, log);
+    let committedId: string | null = null;
+    try {
+      committedId = await storage.meta('master_key_id');
+      return await openWithKey(opts, dbFile, storage, resolved, committedId);
+    } catch (err) {
+      const moved = err instanceof MasterKeyMismatchError && attempt < 5 && (await keyMovedSince(storage, resolved, committedId).catch(() => false));
+      await storage.close();
+      if (!moved) throw err;
+      await new Promise((r) => setTimeout(r, 25 * attempt));
+    }
+  }
+}
+
+/** Whether a rotation committed, or promoted its key file, since this attempt read both (a wrong key moves neither). */
+async function keyMovedSince(storage: SqliteStorage, resolved: ResolvedMasterKey, committedId: string | null): Promise<boolean> {
+  const onDisk = await resolved.source.load();
+  return (await storage.meta('master_key_id')) !== committedId || !onDisk?.equals(resolved.key);
+}
+
+async function openWithKey(opts: OpenStoreOptions, dbFile: string, storage: SqliteStorage, resolved: ResolvedMasterKey, committedId: string | null): Promise<OpenedStore> {
   let masterKey = resolved.key;
   // A rotation that committed but did not promote its new key (crash in between) is finished
   // here: only the pending key whose id the store committed to is used and promoted (SPEC §5).
-  const storage = new SqliteStorage(dbFile, log);
-  const committedId = await storage.meta('master_key_id');
   const pending = committedId !== null && committedId !== masterKeyId(masterKey) ? await resolved.source.loadPending(committedId) : null;
-  let portal: Portal;
-  try {
-    portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
-  } catch (err) {
-    await storage.close();
-    throw err;
-  }
+  const portal = await Portal.open({ storage, masterKey, alternateMasterKey: pending ?? undefined, stages: opts.stages, firstAdmin: opts.firstAdmin, historyVersions: envInt(opts.env, 'PORTAL_HISTORY_VERSIONS', 20) });
   if (portal.usedAlternateKey) {
     masterKey = pending!;
     if (resolved.source.kind === 'environment') opts.logger.warn('the store is under PORTAL_NEW_MASTER_KEY: move it to PORTAL_MASTER_KEY');

@@ -85,3 +85,39 @@ test('two rotate-key runs at once: one rotates, the other waits or is refused, a
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stdout, /audit chain ok/);
 });
+
+test('a command that read the key file just before another rotation committed and promoted its key still opens the store', { skip: EMBEDDED_ONLY }, async () => {
+  // CI found this: the second of two rotations read master.key, the first then committed and
+  // renamed its pending key over master.key, and the second refused the store as "under
+  // another master key". The window is held open here by open-pause.cjs.
+  const dir = tempDir('odc-rotation-open-');
+  cleanup.push(dir);
+  const dataDir = path.join(dir, 'data');
+  const portal = await startPortal({ dataDir });
+  running.push(portal);
+  const secret = newCanary('rot-open');
+  assert.equal((await portal.api('POST', `/apps/${APP}/publish`, { body: { definitions: defsFor(APP, [{ name: 'Password', type: 'Text', isSecret: true }]) } })).status, 200);
+  assert.equal((await portal.api('PATCH', `/apps/${APP}/stages/qa/settings`, { body: { changes: [{ name: 'Password', value: secret, baseVersion: 0 }] } })).status, 200);
+  const runtime = await createRuntimeToken(portal, APP, 'qa');
+  const keyBefore = fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8');
+
+  const releaseFile = path.join(dir, 'release');
+  const args = ['--require', path.join(ROOT, 'test/support/open-pause.cjs'), path.join(ROOT, 'bin/odc-portal.js'), 'audit', 'verify', '--data-dir', dataDir];
+  const held = spawn(process.execPath, args, { cwd: ROOT, env: cliEnv({ PORTAL_LOG_LEVEL: 'warn', OPEN_RELEASE_FILE: releaseFile }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  held.stdout!.on('data', (d) => (stdout += d));
+  const paused = new Promise<void>((resolve) => held.stderr!.on('data', (d) => ((stderr += d), /open-paused/.test(stderr) && resolve())));
+  const exited = new Promise<number | null>((resolve) => held.on('close', (code) => resolve(code)));
+  await paused;
+
+  const rotation = runCli(['rotate-key', '--data-dir', dataDir]);
+  assert.equal(rotation.code, 0, rotation.stderr);
+  assert.notEqual(fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8'), keyBefore, 'the rotation promoted its key file while the command held the old key');
+  fs.writeFileSync(releaseFile, '');
+
+  assert.equal(await exited, 0, `the held command opens the store under the new key:\n${stderr}`);
+  assert.match(stdout, /audit chain ok/);
+  const read = await portal.api('GET', '/runtime/settings', { token: runtime });
+  assert.equal(read.body.settings?.Password, secret, 'the serving instance still reads the secret');
+});
