@@ -16,7 +16,19 @@ export interface SettingStatusNote {
   long: string;
 }
 
-type AppStatus = { state: 'loading' } | { state: 'none' } | { state: 'ready'; notes: Map<string, SettingStatusNote[]> };
+/** What the tree shows for an app (kept while a new answer is on its way) and whether one is. */
+interface AppStatus {
+  shown: Map<string, SettingStatusNote[]> | undefined;
+  loading: boolean;
+  /** The invalidate round this entry answers (a newer round asks again). */
+  generation: number;
+}
+
+/** The same notes for every setting (so the tree need not render again). */
+function sameNotes(a: Map<string, SettingStatusNote[]> | undefined, b: Map<string, SettingStatusNote[]> | undefined): boolean {
+  const key = (m: Map<string, SettingStatusNote[]> | undefined) => JSON.stringify([...(m ?? [])].filter(([, n]) => n.length > 0).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return key(a) === key(b);
+}
 
 function list(names: string[]): string {
   return names.join(', ');
@@ -63,19 +75,34 @@ export class SettingStatusCache implements vscode.Disposable {
     private readonly session: Pick<PortalSession, 'session' | 'client' | 'onDidChange'>,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.subscription = session.onDidChange(() => this.invalidate());
+    // Signed out or signed in elsewhere: what was shown belonged to the other session.
+    this.subscription = session.onDidChange(() => this.forget());
   }
 
   /** No fetch under way (tests wait for this before asserting that nothing was asked). */
   get settled(): boolean {
-    return ![...this.apps.values()].some((s) => s.state === 'loading');
+    return ![...this.apps.values()].some((s) => s.loading);
   }
 
-  /** Forgets every status; the next render asks the portal again (once per app). */
+  /**
+   * Asks the portal again (after a publish, a write or Refresh). What is shown stays until the
+   * answer arrives, and the tree renders again only if the answer differs: a re-render under
+   * the user's pointer can swallow a click on an Is Secret checkbox.
+   */
   invalidate(): void {
     this.generation++;
+    for (const [appKey, s] of this.apps) {
+      s.loading = false;
+      this.load(appKey);
+    }
+  }
+
+  /** Drops every status at once (the session changed); the next render asks again. */
+  private forget(): void {
+    this.generation++;
+    const anyShown = [...this.apps.values()].some((s) => s.shown !== undefined);
     this.apps.clear();
-    this.changed.fire();
+    if (anyShown) this.changed.fire();
   }
 
   /** The setting's notes, or none while loading, signed out or unavailable. Starts the app's one fetch. */
@@ -85,26 +112,28 @@ export class SettingStatusCache implements vscode.Disposable {
       this.load(appKey);
       return [];
     }
-    return s.state === 'ready' ? (s.notes.get(setting) ?? []) : [];
+    return s.shown?.get(setting) ?? [];
   }
 
-  /** Starts the app's fetch if there is none yet (the tree calls this when it lists the app's settings). */
+  /** Starts the app's fetch if there is none under way or done since the last invalidate. */
   load(appKey: string): void {
-    if (this.apps.has(appKey)) return;
-    this.apps.set(appKey, { state: 'loading' });
+    const current = this.apps.get(appKey);
+    if (current && (current.loading || current.generation === this.generation)) return;
+    const entry: AppStatus = { shown: current?.shown, loading: true, generation: this.generation };
+    this.apps.set(appKey, entry);
     const generation = this.generation;
-    void this.fetch(appKey).then(
-      (notes) => {
-        if (generation !== this.generation) return;
-        this.apps.set(appKey, notes ? { state: 'ready', notes } : { state: 'none' });
-        if (notes) this.changed.fire();
-      },
-      (err: unknown) => {
-        if (generation !== this.generation) return;
-        this.apps.set(appKey, { state: 'none' });
-        this.log.debug(`settings tree: no stage status for ${appKey} (${err instanceof Error ? err.message : String(err)})`);
-      },
-    );
+    const settle = (next: Map<string, SettingStatusNote[]> | undefined) => {
+      if (generation !== this.generation || this.apps.get(appKey) !== entry) return;
+      const changed = !sameNotes(entry.shown, next);
+      entry.shown = next;
+      entry.loading = false;
+      if (changed) this.changed.fire();
+    };
+    void this.fetch(appKey).then(settle, (err: unknown) => {
+      this.log.debug(`settings tree: no stage status for ${appKey} (${err instanceof Error ? err.message : String(err)})`);
+      // Unknown now: show nothing rather than an answer that may be stale.
+      settle(undefined);
+    });
   }
 
   private async fetch(appKey: string): Promise<Map<string, SettingStatusNote[]> | undefined> {

@@ -127,6 +127,42 @@ suite('Settings tree: the portal status per setting', () => {
     assert.equal(api.settingStatus().requests - afterFirst, 2, 'stages + compare, not one request per setting');
   });
 
+  test('a publish asks again, keeps the status shown meanwhile, and renders the tree again only when the answer differs', async () => {
+    // A re-render under the pointer can swallow a click on an Is Secret box: none without a reason.
+    const withStatus = ['PaymentApiKey: Text · ***** · rotation due', 'TestKey: Text · ***** · same as Development'];
+    const described = { ...DEFINITIONS, settings: DEFINITIONS.settings.map((s) => (s.name === 'MaxRetries' ? { ...s, description: 'Retries before giving up' } : s)) };
+    await resetDefinitions(api, JSON.stringify(described, null, 2) + '\n');
+    await waitFor(() => assert.deepEqual(shown(api).rows.slice(0, 2), withStatus), 'the status after the reset');
+    await settled();
+    // Quiet first: no render left over from the reset.
+    let lastRender = Date.now();
+    const renders: number[] = [];
+    const sub = api.settingsTree.onDidChangeTreeData!(() => ((lastRender = Date.now()), renders.push(lastRender)));
+    try {
+      await waitFor(() => assert.ok(Date.now() - lastRender >= 600), 'the tree to be quiet');
+      renders.length = 0;
+      const before = api.settingStatus().requests;
+      const outcome = await run<{ status: string }>('odcSettings.publishApp');
+      assert.equal(outcome?.status, 'published');
+      assert.deepEqual(shown(api).rows.slice(0, 2), withStatus, 'the status stays shown while it is asked again');
+      await waitFor(() => assert.equal(api.settingStatus().requests, before + 2), 'the status to be asked again after the publish');
+      await settled();
+      assert.equal(renders.length, 0, 'the same answer renders nothing again');
+
+      // A different answer does render: Production gets its own TestKey.
+      await setValue('production', 'TestKey', `${CANARY}-prod-own`);
+      const publishedAgain = await (async () => {
+        const again = { ...described, settings: described.settings.map((s) => (s.name === 'MaxRetries' ? { ...s, description: 'Retries, then give up' } : s)) };
+        await resetDefinitions(api, JSON.stringify(again, null, 2) + '\n');
+        return run<{ status: string }>('odcSettings.publishApp');
+      })();
+      assert.equal(publishedAgain?.status, 'published');
+      await waitFor(() => assert.deepEqual(shown(api).rows.slice(0, 2), ['PaymentApiKey: Text · ***** · rotation due', 'TestKey: Text · *****']), 'the new status', 15_000);
+    } finally {
+      sub.dispose();
+    }
+  });
+
   test('signing out takes the status away at once and asks nothing more', async () => {
     const before = api.settingStatus().requests;
     await run('odcSettings.signOut');
