@@ -123,7 +123,7 @@ async function rawPgPublish(client: Client, app: string, doc: AppDefinitions, pl
     [at, by, app, plan.deletions.map((d) => d.stage), plan.deletions.map((d) => d.setting)],
   );
   await client.query('SELECT pg_advisory_xact_lock(3520, 2)');
-  const last = (await client.query<{ id: string; mac: string }>('SELECT id::text AS id, mac FROM audit ORDER BY id DESC LIMIT 1')).rows[0]!;
+  const last = (await client.query<{ id: string; mac: string }>('SELECT id::text AS id, mac FROM audit ORDER BY audit.id DESC LIMIT 1')).rows[0]!;
   const mac = createHmac('sha256', macKey).update(last.mac).update('\n').update(detail).digest('hex');
   await client.query(
     `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)

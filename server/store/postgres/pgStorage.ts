@@ -203,13 +203,13 @@ class PgReads implements StorageReads {
       where.push(`id < $${args.length}`);
     }
     args.push(opts.limit);
-    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const sql = `SELECT ${AUDIT_COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit.id DESC LIMIT $${args.length}`;
     return (await this.q<AuditRow>(sql, args)).rows;
   }
   async *auditRows(): AsyncIterable<AuditRow> {
     let after = 0;
     for (;;) {
-      const page = (await this.q<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE id > $1 ORDER BY id LIMIT 1000`, [after])).rows;
+      const page = (await this.q<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit WHERE id > $1 ORDER BY audit.id LIMIT 1000`, [after])).rows;
       for (const row of page) yield row;
       if (page.length < 1000) return;
       after = page[page.length - 1]!.id;
@@ -365,7 +365,7 @@ export class PgTx extends PgReads implements StorageTx {
   async lockAuditHead() {
     // Held until commit: the next append's statement sees this one's record (one chain, no forks).
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, AUDIT_LOCK]);
-    return (await this.q<{ id: number; mac: string }>('SELECT id::float8 AS id, mac FROM audit ORDER BY id DESC LIMIT 1')).rows[0] ?? null;
+    return (await this.q<{ id: number; mac: string }>('SELECT id::float8 AS id, mac FROM audit ORDER BY audit.id DESC LIMIT 1')).rows[0] ?? null;
   }
   async insertAudit(r: AuditRow) {
     await this.q(
