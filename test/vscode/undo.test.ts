@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OdcSettingsApi } from '../../extension/testApi';
-import { activateExtension, closeAllEditors, definitionsPath, fixture, resetDefinitions, treeApps, treeSettings, waitFor, workspaceFolder } from './support/workspace';
+import { activateExtension, closeAllEditors, definitionsPath, fixture, openSyncedDocument, resetDefinitions, treeApps, treeSettings, waitFor, workspaceFolder } from './support/workspace';
 
 const run = <T = unknown>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
 const NAMES = ['PaymentApiKey', 'MaxRetries', 'Greeting'];
@@ -78,11 +78,8 @@ suite('Tree edits are undoable (Ctrl+Z), also when the file is not open', () => 
     await config().update('definitionsFile', undefined, vscode.ConfigurationTarget.Workspace);
     await waitFor(async () => assert.deepEqual((await treeApps(api)).map((a) => a.label), ['Orders']), 'the tree to read odc-app.json again');
     await resetDefinitions(api, original);
-    const editor = await vscode.window.showTextDocument(vscode.Uri.file(definitionsPath()));
-    // The document may still be loaded from the previous test, with the disk's old timestamp:
-    // typing before VS Code notices the rewrite above makes the later save a "file changed on
-    // disk" conflict. Revert (forced: it reloads also an unmodified file) brings it up to date.
-    await run('workbench.action.files.revert');
+    // Reloaded: the document may still carry the timestamp from before the rewrite above.
+    const editor = await vscode.window.showTextDocument(await openSyncedDocument());
     const typed = original.replace('"Orders"', '"Orders (typed)"');
     await editor.edit((b) => b.replace(new vscode.Range(editor.document.positionAt(0), editor.document.positionAt(editor.document.getText().length)), typed));
     assert.ok(await run('odcSettings.deleteSetting', { name: 'Greeting' }));

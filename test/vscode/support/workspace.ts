@@ -69,6 +69,11 @@ export async function closeAllEditors(): Promise<void> {
 /** The definitions file's document, once VS Code has caught up with the disk. */
 export async function openSyncedDocument(): Promise<vscode.TextDocument> {
   const doc = await vscode.workspace.openTextDocument(definitionsPath());
+  // A document still loaded from before the file was rewritten with the same text matches the
+  // disk but keeps the old timestamp, and its next save fails as "changed on disk". Revert in
+  // its editor (forced: also for an unmodified file) reloads it.
+  await vscode.window.showTextDocument(doc);
+  await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(() => assert.equal(doc.getText(), readDefinitionsText()), 'the document to match the disk');
   return doc;
 }
