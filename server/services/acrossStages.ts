@@ -184,26 +184,29 @@ export class AcrossStagesService {
           }
         }
         const at = this.now();
-        const written: Record<string, number> = {};
-        for (const c of changes) {
-          const row = source.get(c.name);
-          // The value travels from one row to the other inside this process only.
-          const value = c.action === 'set' ? this.documents.value(app, row!) : null;
-          const w = await this.values.write(tx, actor, {
-            app,
-            stage: to,
-            def: c.def,
-            before: target.get(c.name),
-            baseVersion: versionOf(c.name),
-            value,
-            history: c.action,
-            audit: { action: 'value.promote', detail: { from, to } },
-            revision: head!.revision,
-            at,
-          });
-          written[c.name] = w.version;
-          if (w.scrub) scrub = true;
-        }
+        const { versions, scrub: scrubbed } = await this.values.writeMany(
+          tx,
+          actor,
+          changes.map((c) => {
+            const row = source.get(c.name);
+            // The value travels from one row to the other inside this process only.
+            const value = c.action === 'set' ? this.documents.value(app, row!) : null;
+            return {
+              app,
+              stage: to,
+              def: c.def,
+              before: target.get(c.name),
+              baseVersion: versionOf(c.name),
+              value,
+              history: c.action,
+              audit: { action: 'value.promote', detail: { from, to } },
+              revision: head!.revision,
+              at,
+            };
+          }),
+        );
+        if (scrubbed) scrub = true;
+        const written: Record<string, number> = Object.fromEntries(changes.map((c, i) => [c.name, versions[i]!]));
         return answer(false, written);
       },
       { changes: !req.dryRun },

@@ -37,28 +37,43 @@ export class AuditService {
 
   /** Appends one record to the chain; call inside the transaction of the change it records. */
   async append(tx: StorageTx, actor: AuditActor, entry: AuditEntry): Promise<AuditRecord> {
+    return (await this.appendMany(tx, actor, [entry]))[0]!;
+  }
+
+  /** Appends records in this order with one lock, one head update and one insert (a batch of writes). */
+  async appendMany(tx: StorageTx, actor: AuditActor, entries: AuditEntry[]): Promise<AuditRecord[]> {
+    if (entries.length === 0) return [];
     const last = await tx.lockAuditHead();
-    const record: AuditRecord = {
-      id: (last?.id ?? 0) + 1,
-      at: this.now(),
-      tokenId: actor.tokenId,
-      tokenName: actor.tokenName,
-      client: actor.client ?? null,
-      action: entry.action,
-      outcome: entry.outcome,
-      app: entry.app ?? null,
-      stage: entry.stage ?? null,
-      setting: entry.setting ?? null,
-      revision: entry.revision ?? null,
-      version: entry.version ?? null,
-      detail: entry.detail ?? null,
-    };
     const key = this.keys.auditKey;
-    const mac = recordMac(key, last?.mac ?? GENESIS_MAC, record);
+    const at = this.now();
+    let id = last?.id ?? 0;
+    let mac = last?.mac ?? GENESIS_MAC;
+    const records: AuditRecord[] = [];
+    const rows: AuditRow[] = [];
+    for (const entry of entries) {
+      const record: AuditRecord = {
+        id: ++id,
+        at,
+        tokenId: actor.tokenId,
+        tokenName: actor.tokenName,
+        client: actor.client ?? null,
+        action: entry.action,
+        outcome: entry.outcome,
+        app: entry.app ?? null,
+        stage: entry.stage ?? null,
+        setting: entry.setting ?? null,
+        revision: entry.revision ?? null,
+        version: entry.version ?? null,
+        detail: entry.detail ?? null,
+      };
+      mac = recordMac(key, mac, record);
+      records.push(record);
+      rows.push({ ...record, detail: record.detail === null ? null : JSON.stringify(record.detail), mac });
+    }
     // The head names the newest record under the key, so cutting records off the end shows too.
-    await tx.setMeta('audit_head', `${record.id}:${headMac(key, record.id, mac)}`);
-    await tx.insertAudit({ ...record, detail: record.detail === null ? null : JSON.stringify(record.detail), mac });
-    return record;
+    await tx.setMeta('audit_head', `${id}:${headMac(key, id, mac)}`);
+    await tx.insertAudits(rows);
+    return records;
   }
 
   /** Records a refusal in its own transaction. */

@@ -117,24 +117,26 @@ export class ValuesService {
         if (errors.length > 0) throw new InvalidError(`${errors.length} value(s) are not valid for their type; nothing was saved`, { errors });
 
         const at = this.now();
-        for (const c of changes) {
-          const def = defs.get(c.name)!;
-          const before = values.get(c.name);
-          const action = c.value === null ? 'value.clear' : this.documents.hasValue(before) ? 'value.replace' : 'value.set';
-          const written = await this.write(tx, actor, {
-            app,
-            stage,
-            def,
-            before,
-            baseVersion: c.baseVersion,
-            value: c.value,
-            history: c.value === null ? 'clear' : 'set',
-            audit: { action },
-            revision: head!.revision,
-            at,
-          });
-          if (written.scrub) scrub = true;
-        }
+        const written = await this.writeMany(
+          tx,
+          actor,
+          changes.map((c) => {
+            const before = values.get(c.name);
+            return {
+              app,
+              stage,
+              def: defs.get(c.name)!,
+              before,
+              baseVersion: c.baseVersion,
+              value: c.value,
+              history: c.value === null ? ('clear' as const) : ('set' as const),
+              audit: { action: c.value === null ? 'value.clear' : this.documents.hasValue(before) ? 'value.replace' : 'value.set' },
+              revision: head!.revision,
+              at,
+            };
+          }),
+        );
+        if (written.scrub) scrub = true;
       },
       { changes: true },
     );
@@ -142,37 +144,57 @@ export class ValuesService {
     return this.readStage(app, stage);
   }
 
-  /**
-   * Writes one pair if it is still at `baseVersion` (409 otherwise), keeps the write in the pair's
-   * history and drops what falls out of the last `historyVersions`, and audits it. Returns the
-   * new version and whether a clear-text value was deleted (the caller scrubs after commit).
-   */
+  /** Writes one pair: see writeMany. */
   async write(tx: StorageTx, actor: AuditActor, w: PairWrite): Promise<{ version: number; scrub: boolean }> {
-    const { app, stage, def } = w;
-    const version = w.baseVersion + 1;
-    const stored = this.documents.storeValue(app, stage, def.name, version, w.value, def.isSecret);
+    const { versions, scrub } = await this.writeMany(tx, actor, [w]);
+    return { version: versions[0]!, scrub };
+  }
+
+  /**
+   * Writes pairs of one app, each if it is still at its `baseVersion` (409 naming those that are
+   * not), keeps each write in the pair's history and drops what falls out of the last
+   * `historyVersions`, and audits each, in order. A batch costs the store a few statements, not
+   * a few per pair. Returns the new versions and whether a clear-text value was deleted (the
+   * caller scrubs after commit).
+   */
+  async writeMany(tx: StorageTx, actor: AuditActor, writes: PairWrite[]): Promise<{ versions: number[]; scrub: boolean }> {
+    if (writes.length === 0) return { versions: [], scrub: false };
+    const app = writes[0]!.app;
+    if (writes.some((w) => w.app !== app)) throw new Error('writeMany: one app per batch');
     const by = actor.tokenName;
+    const planned = writes.map((w) => {
+      const version = w.baseVersion + 1;
+      return { w, version, stored: this.documents.storeValue(app, w.stage, w.def.name, version, w.value, w.def.isSecret) };
+    });
     // Checked again by the write itself: another instance may have written since the read.
-    if (!(await tx.writeValue({ app, stage, name: def.name, baseVersion: w.baseVersion, version, ...stored, at: w.at, by }))) {
-      throw new ConflictError(`someone else changed ${def.name} in ${stage} since you loaded it; reload and apply your edit again`, { conflicts: [def.name] });
+    const lost = await tx.writeValues(planned.map(({ w, version, stored }) => ({ app, stage: w.stage, name: w.def.name, baseVersion: w.baseVersion, version, ...stored, at: w.at, by })));
+    if (lost.length > 0) {
+      const stages = [...new Set(writes.filter((w) => lost.includes(w.def.name)).map((w) => w.stage))].join(', ');
+      throw new ConflictError(`someone else changed ${lost.join(', ')} in ${stages} since you loaded it; reload and apply your edit again`, { conflicts: lost });
     }
-    const kept = this.documents.storeKept(app, stage, def.name, version, stored);
-    await tx.insertHistory(app, { stage, name: def.name, version, action: w.history, isSecret: def.isSecret, ...kept, at: w.at, by });
-    const pruned = await tx.pruneHistory(app, stage, def.name, version - this.historyVersions);
+    await tx.insertHistories(
+      app,
+      planned.map(({ w, version, stored }) => ({ stage: w.stage, name: w.def.name, version, action: w.history, isSecret: w.def.isSecret, ...this.documents.storeKept(app, w.stage, w.def.name, version, stored), at: w.at, by })),
+    );
+    const pruned = await tx.pruneHistories(app, planned.map(({ w, version }) => ({ stage: w.stage, name: w.def.name, upTo: version - this.historyVersions })));
     // Only clear text needs scrubbing (an old ciphertext is no readable copy): a pruned entry, or
     // a replaced value (one written before history existed has no entry that keeps it).
-    const scrub = pruned > 0 || (this.documents.hasValue(w.before) && w.before!.plain !== null);
-    await this.audit.append(tx, actor, {
-      action: w.audit.action,
-      outcome: 'ok',
-      app,
-      stage,
-      setting: def.name,
-      revision: w.revision,
-      version,
-      detail: { isSecret: def.isSecret, ...w.audit.detail },
-    });
-    return { version, scrub };
+    const scrub = pruned > 0 || writes.some((w) => this.documents.hasValue(w.before) && w.before!.plain !== null);
+    await this.audit.appendMany(
+      tx,
+      actor,
+      planned.map(({ w, version }) => ({
+        action: w.audit.action,
+        outcome: 'ok' as const,
+        app,
+        stage: w.stage,
+        setting: w.def.name,
+        revision: w.revision,
+        version,
+        detail: { isSecret: w.def.isSecret, ...w.audit.detail },
+      })),
+    );
+    return { versions: planned.map((p) => p.version), scrub };
   }
 
   /** A pair's kept writes, newest first: non-secret values shown, a secret's only as the mask (SPEC §12). */

@@ -183,6 +183,8 @@ export interface StorageTx extends StorageReads {
   stageValues(app: string, stage: string): Promise<ValueRow[]>;
   /** Writes one value if its version is still `baseVersion`; false when another write won. */
   writeValue(write: ValueWrite): Promise<boolean>;
+  /** writeValue for many pairs of one app and stage at once; returns the names another write won. */
+  writeValues(writes: ValueWrite[]): Promise<string[]>;
   /**
    * Deletes these pairs' values and their whole history (each pair's version moves on);
    * returns how many values were deleted.
@@ -193,8 +195,10 @@ export interface StorageTx extends StorageReads {
   setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer): Promise<void>;
   /** Keeps one write in the pair's history. */
   insertHistory(app: string, row: HistoryRow): Promise<void>;
+  insertHistories(app: string, rows: HistoryRow[]): Promise<void>;
   /** Drops the pair's history entries with a version up to `upTo`; returns how many held a value that must be scrubbed (0 in a store that never holds clear text). */
   pruneHistory(app: string, stage: string, name: string, upTo: number): Promise<number>;
+  pruneHistories(app: string, pairs: Array<{ stage: string; name: string; upTo: number }>): Promise<number>;
   /** Deletes the whole history of these settings in every stage; returns how many entries were deleted. */
   deleteSettingHistory(app: string, names: string[]): Promise<number>;
 
@@ -207,7 +211,7 @@ export interface StorageTx extends StorageReads {
 
   /** Serialises audit appends until the transaction ends and returns the chain's last record. */
   lockAuditHead(): Promise<{ id: number; mac: string } | null>;
-  insertAudit(row: AuditRow): Promise<void>;
+  insertAudits(rows: AuditRow[]): Promise<void>;
 }
 
 export interface Storage extends StorageReads {

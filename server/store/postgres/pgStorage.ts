@@ -304,6 +304,35 @@ export class PgTx extends PgReads implements StorageTx {
           );
     return res.rowCount === 1;
   }
+  /** One INSERT for the new pairs and one UPDATE for the rest (a round trip each, not one per value). */
+  async writeValues(writes: ValueWrite[]) {
+    if (writes.some((w) => w.plain !== null)) throw new Error('the PostgreSQL store keeps values sealed only');
+    const key = (app: string, stage: string, name: string) => `${app}\u0000${stage}\u0000${name}`;
+    const won = new Set<string>();
+    const inserts = writes.filter((w) => w.baseVersion === 0);
+    const updates = writes.filter((w) => w.baseVersion !== 0);
+    const col = <T>(rows: ValueWrite[], f: (w: ValueWrite) => T) => rows.map(f);
+    if (inserts.length > 0) {
+      const res = await this.q<{ app_key: string; stage: string; name: string }>(
+        `INSERT INTO stage_values (app_key, stage, name, version, sealed, fingerprint, updated_at, updated_by)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bytea[], $6::bytea[], $7::text[], $8::text[])
+         ON CONFLICT (app_key, stage, name) DO NOTHING RETURNING app_key, stage, name`,
+        [col(inserts, (w) => w.app), col(inserts, (w) => w.stage), col(inserts, (w) => w.name), col(inserts, (w) => w.version), col(inserts, (w) => w.sealed), col(inserts, (w) => w.fingerprint), col(inserts, (w) => w.at), col(inserts, (w) => w.by)],
+      );
+      for (const r of res.rows) won.add(key(r.app_key, r.stage, r.name));
+    }
+    if (updates.length > 0) {
+      const res = await this.q<{ app_key: string; stage: string; name: string }>(
+        `UPDATE stage_values v SET version = u.version, sealed = u.sealed, fingerprint = u.fingerprint, updated_at = u.at, updated_by = u.by
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bytea[], $7::bytea[], $8::text[], $9::text[]) AS u(app, stage, name, base, version, sealed, fingerprint, at, by)
+         WHERE v.app_key = u.app AND v.stage = u.stage AND v.name = u.name AND v.version = u.base
+         RETURNING v.app_key, v.stage, v.name`,
+        [col(updates, (w) => w.app), col(updates, (w) => w.stage), col(updates, (w) => w.name), col(updates, (w) => w.baseVersion), col(updates, (w) => w.version), col(updates, (w) => w.sealed), col(updates, (w) => w.fingerprint), col(updates, (w) => w.at), col(updates, (w) => w.by)],
+      );
+      for (const r of res.rows) won.add(key(r.app_key, r.stage, r.name));
+    }
+    return writes.filter((w) => !won.has(key(w.app, w.stage, w.name))).map((w) => w.name);
+  }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
     await this.q(
@@ -329,6 +358,25 @@ export class PgTx extends PgReads implements StorageTx {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [app, h.stage, h.name, h.version, h.action, h.isSecret, h.sealed, h.fingerprint, h.at, h.by],
     );
+  }
+  async insertHistories(app: string, rows: HistoryRow[]) {
+    if (rows.length === 0) return;
+    if (rows.some((h) => h.plain !== null)) throw new Error('the PostgreSQL store keeps values sealed only');
+    await this.q(
+      `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, sealed, fingerprint, updated_at, updated_by)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::boolean[], $7::bytea[], $8::bytea[], $9::text[], $10::text[])`,
+      [app, rows.map((h) => h.stage), rows.map((h) => h.name), rows.map((h) => h.version), rows.map((h) => h.action), rows.map((h) => h.isSecret), rows.map((h) => h.sealed), rows.map((h) => h.fingerprint), rows.map((h) => h.at), rows.map((h) => h.by)],
+    );
+  }
+  async pruneHistories(app: string, pairs: Array<{ stage: string; name: string; upTo: number }>) {
+    if (pairs.length === 0) return 0;
+    await this.q(
+      `DELETE FROM value_history h USING unnest($2::text[], $3::text[], $4::int[]) AS p(stage, name, up_to)
+       WHERE h.app_key = $1 AND h.stage = p.stage AND h.name = p.name AND h.version <= p.up_to`,
+      [app, pairs.map((p) => p.stage), pairs.map((p) => p.name), pairs.map((p) => p.upTo)],
+    );
+    // No clear-text value is ever stored here.
+    return 0;
   }
   async pruneHistory(app: string, stage: string, name: string, upTo: number) {
     await this.q('DELETE FROM value_history WHERE app_key = $1 AND stage = $2 AND name = $3 AND version <= $4', [app, stage, name, upTo]);
@@ -367,11 +415,13 @@ export class PgTx extends PgReads implements StorageTx {
     await this.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, AUDIT_LOCK]);
     return (await this.q<{ id: number; mac: string }>('SELECT id::float8 AS id, mac FROM audit ORDER BY audit.id DESC LIMIT 1')).rows[0] ?? null;
   }
-  async insertAudit(r: AuditRow) {
+  async insertAudits(rows: AuditRow[]) {
+    if (rows.length === 0) return;
+    const col = <T>(f: (r: AuditRow) => T) => rows.map(f);
     await this.q(
       `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [r.id, r.at, r.tokenId, r.tokenName, r.client, r.action, r.outcome, r.app, r.stage, r.setting, r.revision, r.version, r.detail, r.mac],
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[])`,
+      [col((r) => r.id), col((r) => r.at), col((r) => r.tokenId), col((r) => r.tokenName), col((r) => r.client), col((r) => r.action), col((r) => r.outcome), col((r) => r.app), col((r) => r.stage), col((r) => r.setting), col((r) => r.revision), col((r) => r.version), col((r) => r.detail), col((r) => r.mac)],
     );
   }
 }

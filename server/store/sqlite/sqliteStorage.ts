@@ -301,6 +301,12 @@ class SqliteTx extends SqliteReads implements StorageTx {
           ).run(w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
     return info.changes === 1;
   }
+  // The batch forms loop: in-process statements cost microseconds, not round trips.
+  async writeValues(writes: ValueWrite[]) {
+    const lost: string[] = [];
+    for (const w of writes) if (!(await this.writeValue(w))) lost.push(w.name);
+    return lost;
+  }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
     // One set-based statement for all of them (each pair found by primary key).
@@ -319,6 +325,14 @@ class SqliteTx extends SqliteReads implements StorageTx {
       `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, plain, secret, fingerprint, updated_at, updated_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(app, h.stage, h.name, h.version, h.action, h.isSecret ? 1 : 0, h.plain, h.sealed, h.fingerprint, h.at, h.by);
+  }
+  async insertHistories(app: string, rows: HistoryRow[]) {
+    for (const h of rows) await this.insertHistory(app, h);
+  }
+  async pruneHistories(app: string, pairs: Array<{ stage: string; name: string; upTo: number }>) {
+    let plain = 0;
+    for (const p of pairs) plain += await this.pruneHistory(app, p.stage, p.name, p.upTo);
+    return plain;
   }
   async pruneHistory(app: string, stage: string, name: string, upTo: number) {
     const plain = (this.stmt('SELECT count(*) AS n FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ? AND (plain IS NOT NULL OR secret IS NOT NULL)').get(app, stage, name, upTo) as { n: number }).n;
@@ -353,11 +367,12 @@ class SqliteTx extends SqliteReads implements StorageTx {
   async lockAuditHead() {
     return (this.stmt('SELECT id, mac FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; mac: string } | undefined) ?? null;
   }
-  async insertAudit(r: AuditRow) {
-    this.stmt(
+  async insertAudits(rows: AuditRow[]) {
+    const insert = this.stmt(
       `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(r.id, r.at, r.tokenId, r.tokenName, r.client, r.action, r.outcome, r.app, r.stage, r.setting, r.revision, r.version, r.detail, r.mac);
+    );
+    for (const r of rows) insert.run(r.id, r.at, r.tokenId, r.tokenName, r.client, r.action, r.outcome, r.app, r.stage, r.setting, r.revision, r.version, r.detail, r.mac);
   }
 }
 
