@@ -91,15 +91,11 @@ export class SettingStatusCache implements vscode.Disposable {
    */
   invalidate(): void {
     this.generation++;
-    for (const [appKey, s] of this.apps) {
-      s.loading = false;
-      this.load(appKey);
-    }
+    for (const appKey of [...this.apps.keys()]) this.load(appKey);
   }
 
   /** Drops every status at once (the session changed); the next render asks again. */
   private forget(): void {
-    this.generation++;
     const anyShown = [...this.apps.values()].some((s) => s.shown !== undefined);
     this.apps.clear();
     if (anyShown) this.changed.fire();
@@ -115,15 +111,15 @@ export class SettingStatusCache implements vscode.Disposable {
     return s.shown?.get(setting) ?? [];
   }
 
-  /** Starts the app's fetch if there is none under way or done since the last invalidate. */
+  /** Starts the app's fetch unless one was started (under way or done) since the last invalidate. */
   load(appKey: string): void {
     const current = this.apps.get(appKey);
-    if (current && (current.loading || current.generation === this.generation)) return;
+    if (current?.generation === this.generation) return;
     const entry: AppStatus = { shown: current?.shown, loading: true, generation: this.generation };
     this.apps.set(appKey, entry);
-    const generation = this.generation;
     const settle = (next: Map<string, SettingStatusNote[]> | undefined) => {
-      if (generation !== this.generation || this.apps.get(appKey) !== entry) return;
+      // A newer round, or a sign-out, replaced the entry: this answer is stale.
+      if (this.apps.get(appKey) !== entry) return;
       const changed = !sameNotes(entry.shown, next);
       entry.shown = next;
       entry.loading = false;

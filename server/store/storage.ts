@@ -5,7 +5,7 @@
 //
 // Locks are part of the contract, so the rules hold however requests are spread over
 // instances: every change runs in `transaction`, takes the app lock (lockApp) before it reads
-// what it checks, writes versions conditionally (writeValue), and appends its audit record
+// what it checks, writes versions conditionally (writeValues), and appends its audit record
 // last (lockAuditHead serialises appends: one chain).
 import type { HistoryAction, Role } from '../../common/api';
 
@@ -166,7 +166,7 @@ export interface StorageTx extends StorageReads {
   /**
    * Locks the app (also one never published) for the rest of the transaction and returns its
    * head: `exclusive` for a publish (baseRevision is checked under it), `shared` for value writes
-   * (they exclude a publish, not each other: their versions are checked by writeValue).
+   * (they exclude a publish, not each other: their versions are checked by writeValues).
    */
   lockApp(app: string, mode: 'exclusive' | 'shared'): Promise<AppHeadRow | null>;
   upsertApp(row: { key: string; name: string; revision: number; publishedAt: string; publishedBy: string | null }): Promise<void>;
@@ -181,9 +181,7 @@ export interface StorageTx extends StorageReads {
   heldValues(app: string, names: string[], stages: string[] | null): Promise<ValueRow[]>;
   /** The app's rows in one stage, locked against other writers until the transaction ends. */
   stageValues(app: string, stage: string): Promise<ValueRow[]>;
-  /** Writes one value if its version is still `baseVersion`; false when another write won. */
-  writeValue(write: ValueWrite): Promise<boolean>;
-  /** writeValue for many pairs of one app and stage at once; returns the names another write won. */
+  /** Writes each value if its version is still its `baseVersion`; returns the names another write won. */
   writeValues(writes: ValueWrite[]): Promise<string[]>;
   /**
    * Deletes these pairs' values and their whole history (each pair's version moves on);
@@ -193,11 +191,9 @@ export interface StorageTx extends StorageReads {
 
   /** Sets a held secret's fingerprint if the pair is still at `version` (back-fill of older stores). */
   setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer): Promise<void>;
-  /** Keeps one write in the pair's history. */
-  insertHistory(app: string, row: HistoryRow): Promise<void>;
+  /** Keeps each write in its pair's history. */
   insertHistories(app: string, rows: HistoryRow[]): Promise<void>;
-  /** Drops the pair's history entries with a version up to `upTo`; returns how many held a value that must be scrubbed (0 in a store that never holds clear text). */
-  pruneHistory(app: string, stage: string, name: string, upTo: number): Promise<number>;
+  /** Drops each pair's history entries with a version up to its `upTo`; returns how many held a value that must be scrubbed (0 in a store that never holds clear text). */
   pruneHistories(app: string, pairs: Array<{ stage: string; name: string; upTo: number }>): Promise<number>;
   /** Deletes the whole history of these settings in every stage; returns how many entries were deleted. */
   deleteSettingHistory(app: string, names: string[]): Promise<number>;

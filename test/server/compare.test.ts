@@ -3,9 +3,8 @@
 // secrets compared by keyed fingerprints that never leave the server and without opening a
 // secret; missing / same-as-lower-stage / rotation-due warnings; rotationDays' rules.
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { assertProblem, containsCanary, createRuntimeToken, defsFor, newCanary, removeDir, startPortal, STORE, type Portal } from '../support/portal';
+import { before, test } from 'node:test';
+import { assertProblem, containsCanary, createRuntimeToken, defsFor, newCanary, portalsForThisFile, STORE, type Portal } from '../support/portal';
 import { withStoreDb } from '../support/store';
 import { publishApp, setValues, stageView } from '../support/values';
 
@@ -24,15 +23,11 @@ interface CompareBody {
 }
 
 const SEALED = STORE === 'postgres' ? 'sealed' : 'secret';
+const portals = portalsForThisFile();
 let portal: Portal;
 
 before(async () => {
-  portal = await startPortal();
-});
-
-after(async () => {
-  await portal?.stop();
-  if (portal) removeDir(path.dirname(portal.dataDir));
+  portal = await portals.start();
 });
 
 async function compare(app: string, stages: string, token?: string) {

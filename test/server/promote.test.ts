@@ -3,21 +3,16 @@
 // write checked against the preview's versions; a secret never leaves the server; each setting
 // is audited as a promote with its from and to stages.
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { assertProblem, containsCanary, createRuntimeToken, newCanary, removeDir, startPortal, STORE, type Portal } from '../support/portal';
+import { before, test } from 'node:test';
+import { assertProblem, containsCanary, createRuntimeToken, newCanary, portalsForThisFile, STORE, type Portal } from '../support/portal';
 import { withStoreDb } from '../support/store';
 import { publishApp, setValues, stageView } from '../support/values';
 
+const portals = portalsForThisFile();
 let portal: Portal;
 
 before(async () => {
-  portal = await startPortal();
-});
-
-after(async () => {
-  await portal?.stop();
-  if (portal) removeDir(path.dirname(portal.dataDir));
+  portal = await portals.start();
 });
 
 const SETTINGS = [

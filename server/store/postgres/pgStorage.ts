@@ -288,22 +288,6 @@ export class PgTx extends PgReads implements StorageTx {
     // Locked in name order (two batches never wait on each other in a cycle).
     return (await this.q<RawValue>('SELECT * FROM stage_values WHERE app_key = $1 AND stage = $2 ORDER BY name FOR UPDATE', [app, stage])).rows.map(toValue);
   }
-  async writeValue(w: ValueWrite) {
-    if (w.plain !== null) throw new Error('the PostgreSQL store keeps values sealed only');
-    const res =
-      w.baseVersion === 0
-        ? await this.q(
-            `INSERT INTO stage_values (app_key, stage, name, version, sealed, fingerprint, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (app_key, stage, name) DO NOTHING`,
-            [w.app, w.stage, w.name, w.version, w.sealed, w.fingerprint, w.at, w.by],
-          )
-        : await this.q(
-            `UPDATE stage_values SET version = $1, sealed = $2, fingerprint = $3, updated_at = $4, updated_by = $5
-             WHERE app_key = $6 AND stage = $7 AND name = $8 AND version = $9`,
-            [w.version, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion],
-          );
-    return res.rowCount === 1;
-  }
   /** One INSERT for the new pairs and one UPDATE for the rest (a round trip each, not one per value). */
   async writeValues(writes: ValueWrite[]) {
     if (writes.some((w) => w.plain !== null)) throw new Error('the PostgreSQL store keeps values sealed only');
@@ -311,13 +295,12 @@ export class PgTx extends PgReads implements StorageTx {
     const won = new Set<string>();
     const inserts = writes.filter((w) => w.baseVersion === 0);
     const updates = writes.filter((w) => w.baseVersion !== 0);
-    const col = <T>(rows: ValueWrite[], f: (w: ValueWrite) => T) => rows.map(f);
     if (inserts.length > 0) {
       const res = await this.q<{ app_key: string; stage: string; name: string }>(
         `INSERT INTO stage_values (app_key, stage, name, version, sealed, fingerprint, updated_at, updated_by)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bytea[], $6::bytea[], $7::text[], $8::text[])
          ON CONFLICT (app_key, stage, name) DO NOTHING RETURNING app_key, stage, name`,
-        [col(inserts, (w) => w.app), col(inserts, (w) => w.stage), col(inserts, (w) => w.name), col(inserts, (w) => w.version), col(inserts, (w) => w.sealed), col(inserts, (w) => w.fingerprint), col(inserts, (w) => w.at), col(inserts, (w) => w.by)],
+        [inserts.map((w) => w.app), inserts.map((w) => w.stage), inserts.map((w) => w.name), inserts.map((w) => w.version), inserts.map((w) => w.sealed), inserts.map((w) => w.fingerprint), inserts.map((w) => w.at), inserts.map((w) => w.by)],
       );
       for (const r of res.rows) won.add(key(r.app_key, r.stage, r.name));
     }
@@ -327,7 +310,7 @@ export class PgTx extends PgReads implements StorageTx {
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bytea[], $7::bytea[], $8::text[], $9::text[]) AS u(app, stage, name, base, version, sealed, fingerprint, at, by)
          WHERE v.app_key = u.app AND v.stage = u.stage AND v.name = u.name AND v.version = u.base
          RETURNING v.app_key, v.stage, v.name`,
-        [col(updates, (w) => w.app), col(updates, (w) => w.stage), col(updates, (w) => w.name), col(updates, (w) => w.baseVersion), col(updates, (w) => w.version), col(updates, (w) => w.sealed), col(updates, (w) => w.fingerprint), col(updates, (w) => w.at), col(updates, (w) => w.by)],
+        [updates.map((w) => w.app), updates.map((w) => w.stage), updates.map((w) => w.name), updates.map((w) => w.baseVersion), updates.map((w) => w.version), updates.map((w) => w.sealed), updates.map((w) => w.fingerprint), updates.map((w) => w.at), updates.map((w) => w.by)],
       );
       for (const r of res.rows) won.add(key(r.app_key, r.stage, r.name));
     }
@@ -351,14 +334,6 @@ export class PgTx extends PgReads implements StorageTx {
   async setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer) {
     await this.q('UPDATE stage_values SET fingerprint = $1 WHERE app_key = $2 AND stage = $3 AND name = $4 AND version = $5', [fingerprint, app, stage, name, version]);
   }
-  async insertHistory(app: string, h: HistoryRow) {
-    if (h.plain !== null) throw new Error('the PostgreSQL store keeps values sealed only');
-    await this.q(
-      `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, sealed, fingerprint, updated_at, updated_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [app, h.stage, h.name, h.version, h.action, h.isSecret, h.sealed, h.fingerprint, h.at, h.by],
-    );
-  }
   async insertHistories(app: string, rows: HistoryRow[]) {
     if (rows.length === 0) return;
     if (rows.some((h) => h.plain !== null)) throw new Error('the PostgreSQL store keeps values sealed only');
@@ -375,11 +350,6 @@ export class PgTx extends PgReads implements StorageTx {
        WHERE h.app_key = $1 AND h.stage = p.stage AND h.name = p.name AND h.version <= p.up_to`,
       [app, pairs.map((p) => p.stage), pairs.map((p) => p.name), pairs.map((p) => p.upTo)],
     );
-    // No clear-text value is ever stored here.
-    return 0;
-  }
-  async pruneHistory(app: string, stage: string, name: string, upTo: number) {
-    await this.q('DELETE FROM value_history WHERE app_key = $1 AND stage = $2 AND name = $3 AND version <= $4', [app, stage, name, upTo]);
     // No clear-text value is ever stored here.
     return 0;
   }
@@ -417,11 +387,10 @@ export class PgTx extends PgReads implements StorageTx {
   }
   async insertAudits(rows: AuditRow[]) {
     if (rows.length === 0) return;
-    const col = <T>(f: (r: AuditRow) => T) => rows.map(f);
     await this.q(
       `INSERT INTO audit (id, at, token_id, token_name, client, action, outcome, app, stage, setting, revision, version, detail, mac)
        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[])`,
-      [col((r) => r.id), col((r) => r.at), col((r) => r.tokenId), col((r) => r.tokenName), col((r) => r.client), col((r) => r.action), col((r) => r.outcome), col((r) => r.app), col((r) => r.stage), col((r) => r.setting), col((r) => r.revision), col((r) => r.version), col((r) => r.detail), col((r) => r.mac)],
+      [rows.map((r) => r.id), rows.map((r) => r.at), rows.map((r) => r.tokenId), rows.map((r) => r.tokenName), rows.map((r) => r.client), rows.map((r) => r.action), rows.map((r) => r.outcome), rows.map((r) => r.app), rows.map((r) => r.stage), rows.map((r) => r.setting), rows.map((r) => r.revision), rows.map((r) => r.version), rows.map((r) => r.detail), rows.map((r) => r.mac)],
     );
   }
 }
@@ -471,19 +440,28 @@ export class PgStorage extends PgReads implements Storage {
   }
 
   async transaction<T>(fn: (tx: StorageTx) => Promise<T>, opts: { changes?: boolean } = {}): Promise<T> {
-    const client = await this.client();
-    const tx = new PgTx(client);
-    let broken: unknown;
-    try {
-      await tx.q('BEGIN');
+    const result = await this.inTransaction(async (tx) => {
       const result = await fn(tx);
       // Last, after the audit lock: announces the change to every instance at commit.
       if (opts.changes) {
         const counter = (await tx.q<{ counter: string }>('UPDATE changes SET counter = counter + 1 WHERE id = 1 RETURNING counter::text')).rows[0]!.counter;
         await tx.q('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, counter]);
       }
+      return result;
+    });
+    if (opts.changes) this.commits++;
+    return result;
+  }
+
+  /** BEGIN, `body`, COMMIT on a pooled connection; ROLLBACK on any failure. */
+  private async inTransaction<T>(body: (tx: PgTx) => Promise<T>): Promise<T> {
+    const client = await this.client();
+    const tx = new PgTx(client);
+    let broken: unknown;
+    try {
+      await tx.q('BEGIN');
+      const result = await body(tx);
       await tx.q('COMMIT');
-      if (opts.changes) this.commits++;
       return result;
     } catch (err) {
       try {
@@ -535,11 +513,7 @@ export class PgStorage extends PgReads implements Storage {
    * finds the filled store; a database with portal tables is refused (TargetNotEmptyError).
    */
   async createAndFill<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
-    const client = await this.client();
-    const tx = new PgTx(client);
-    let broken: unknown;
-    try {
-      await tx.q('BEGIN');
+    return this.inTransaction(async (tx) => {
       await tx.q('SELECT pg_advisory_xact_lock($1, $2)', [LOCKS, SCHEMA_LOCK]);
       const tables = (await tx.q<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [PG_SCHEMA])).rows[0]!.n;
       if (tables > 0) throw new TargetNotEmptyError(`the target database already has portal tables (schema ${PG_SCHEMA}); migrate only into a database without them`);
@@ -548,19 +522,8 @@ export class PgStorage extends PgReads implements Storage {
         await tx.q(sql);
         await tx.q('UPDATE schema_version SET version = $1', [v + 1]);
       }
-      const result = await fn(tx);
-      await tx.q('COMMIT');
-      return result;
-    } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr;
-      }
-      throw err;
-    } finally {
-      client.release(broken instanceof Error ? broken : undefined);
-    }
+      return fn(tx);
+    });
   }
 
   /** Starts the change feed; resolves once it listens (or after its first failure). */

@@ -288,24 +288,23 @@ class SqliteTx extends SqliteReads implements StorageTx {
   async updateRevision(app: string, revision: number, definitions: string | Buffer) {
     this.stmt('UPDATE revisions SET definitions = ? WHERE app_key = ? AND revision = ?').run(definitions, app, revision);
   }
-  async writeValue(w: ValueWrite) {
-    const info =
-      w.baseVersion === 0
-        ? this.stmt(
-            `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, fingerprint, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (app_key, stage, name) DO NOTHING`,
-          ).run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by)
-        : this.stmt(
-            `UPDATE stage_values SET version = ?, plain = ?, secret = ?, fingerprint = ?, updated_at = ?, updated_by = ?
-             WHERE app_key = ? AND stage = ? AND name = ? AND version = ?`,
-          ).run(w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion);
-    return info.changes === 1;
-  }
-  // The batch forms loop: in-process statements cost microseconds, not round trips.
+  // Batches run their statement per row: in-process statements cost microseconds, not round trips.
   async writeValues(writes: ValueWrite[]) {
-    const lost: string[] = [];
-    for (const w of writes) if (!(await this.writeValue(w))) lost.push(w.name);
-    return lost;
+    const insert = this.stmt(
+      `INSERT INTO stage_values (app_key, stage, name, version, plain, secret, fingerprint, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (app_key, stage, name) DO NOTHING`,
+    );
+    const update = this.stmt(
+      `UPDATE stage_values SET version = ?, plain = ?, secret = ?, fingerprint = ?, updated_at = ?, updated_by = ?
+       WHERE app_key = ? AND stage = ? AND name = ? AND version = ?`,
+    );
+    return writes
+      .filter((w) =>
+        w.baseVersion === 0
+          ? insert.run(w.app, w.stage, w.name, w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by).changes !== 1
+          : update.run(w.version, w.plain, w.sealed, w.fingerprint, w.at, w.by, w.app, w.stage, w.name, w.baseVersion).changes !== 1,
+      )
+      .map((w) => w.name);
   }
   async deleteValues(app: string, pairs: Array<{ stage: string; name: string }>, at: string, by: string | null) {
     if (pairs.length === 0) return 0;
@@ -320,24 +319,22 @@ class SqliteTx extends SqliteReads implements StorageTx {
   async setFingerprint(app: string, stage: string, name: string, version: number, fingerprint: Buffer) {
     this.stmt('UPDATE stage_values SET fingerprint = ? WHERE app_key = ? AND stage = ? AND name = ? AND version = ?').run(fingerprint, app, stage, name, version);
   }
-  async insertHistory(app: string, h: HistoryRow) {
-    this.stmt(
+  async insertHistories(app: string, rows: HistoryRow[]) {
+    const insert = this.stmt(
       `INSERT INTO value_history (app_key, stage, name, version, action, is_secret, plain, secret, fingerprint, updated_at, updated_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(app, h.stage, h.name, h.version, h.action, h.isSecret ? 1 : 0, h.plain, h.sealed, h.fingerprint, h.at, h.by);
-  }
-  async insertHistories(app: string, rows: HistoryRow[]) {
-    for (const h of rows) await this.insertHistory(app, h);
+    );
+    for (const h of rows) insert.run(app, h.stage, h.name, h.version, h.action, h.isSecret ? 1 : 0, h.plain, h.sealed, h.fingerprint, h.at, h.by);
   }
   async pruneHistories(app: string, pairs: Array<{ stage: string; name: string; upTo: number }>) {
-    let plain = 0;
-    for (const p of pairs) plain += await this.pruneHistory(app, p.stage, p.name, p.upTo);
-    return plain;
-  }
-  async pruneHistory(app: string, stage: string, name: string, upTo: number) {
-    const plain = (this.stmt('SELECT count(*) AS n FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ? AND (plain IS NOT NULL OR secret IS NOT NULL)').get(app, stage, name, upTo) as { n: number }).n;
-    this.stmt('DELETE FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ?').run(app, stage, name, upTo);
-    return plain;
+    const held = this.stmt('SELECT count(*) AS n FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ? AND (plain IS NOT NULL OR secret IS NOT NULL)');
+    const drop = this.stmt('DELETE FROM value_history WHERE app_key = ? AND stage = ? AND name = ? AND version <= ?');
+    let withValue = 0;
+    for (const p of pairs) {
+      withValue += (held.get(app, p.stage, p.name, p.upTo) as { n: number }).n;
+      drop.run(app, p.stage, p.name, p.upTo);
+    }
+    return withValue;
   }
   async deleteSettingHistory(app: string, names: string[]) {
     if (names.length === 0) return 0;
