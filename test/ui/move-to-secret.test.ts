@@ -102,9 +102,21 @@ describe('"Move to a secret setting" in the real workbench against a real portal
     await hover.waitFor({ state: 'hidden', timeout: 10_000 });
     const lightbulb = page.locator('.monaco-editor .lightBulbWidget').first();
     await lightbulb.waitFor({ timeout: 15_000 });
-    await lightbulb.click();
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Move to a secret setting' }).first();
-    await fix.waitFor({ timeout: 15_000 });
+    // The lightbulb can show for the code actions that answered first and move as the rest
+    // arrive: a click then opens a menu without ours (seen once in a CI rehearsal). As a user
+    // would, close it and ask again, by the lightbulb and then by the Quick Fix key.
+    for (let attempt = 1; ; attempt++) {
+      if (attempt === 1) await lightbulb.click();
+      else await page.keyboard.press('Control+.');
+      const shown = await fix.waitFor({ timeout: 7_500 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      if (attempt === 3) await fix.waitFor({ timeout: 1 }); // fails with the locator's own message
+      await page.keyboard.press('Escape');
+    }
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'move-to-secret-quick-fix.png') });
     await fix.click();
